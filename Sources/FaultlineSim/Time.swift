@@ -13,6 +13,8 @@ public struct SimDuration: Hashable, Comparable, Sendable, CustomStringConvertib
     @inlinable public static func microseconds(_ value: Int64) -> SimDuration { SimDuration(nanoseconds: value * 1_000) }
     @inlinable public static func milliseconds(_ value: Int64) -> SimDuration { SimDuration(nanoseconds: value * 1_000_000) }
     @inlinable public static func seconds(_ value: Int64) -> SimDuration { SimDuration(nanoseconds: value * 1_000_000_000) }
+    /// Integer literals pick this overload (Int is their default type), avoiding ambiguity with `Double`.
+    @inlinable public static func seconds(_ value: Int) -> SimDuration { .seconds(Int64(value)) }
     @inlinable public static func minutes(_ value: Int64) -> SimDuration { .seconds(value * 60) }
 
     /// Converts seconds given as a floating-point number; rounds toward zero to whole nanoseconds.

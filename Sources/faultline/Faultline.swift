@@ -1,10 +1,15 @@
 import ArgumentParser
 
+/// The `faultline` command line. Exit codes follow DESIGN.md §5: 0 pass, 1 safety violation,
+/// 3 liveness / recovery expectation missed, 64 usage, 65 invalid input, 70 internal error.
 @main
 struct Faultline: ParsableCommand {
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "faultline",
         abstract: "Deterministic chaos and high-availability tester for Kubernetes-style clusters.",
-        version: "0.1.0"
+        version: version,
+        subcommands: [EngineSelfTest.self]
     )
 }
