@@ -10,6 +10,7 @@ struct Faultline: ParsableCommand {
         commandName: "faultline",
         abstract: "Deterministic chaos and high-availability tester for Kubernetes-style clusters.",
         version: version,
-        subcommands: [EngineSelfTest.self]
+        subcommands: [RunCommand.self, SweepCommand.self, ReplayCommand.self, CheckCommand.self, ReportCommand.self,
+                      ValidateCommand.self, ListCommand.self, EngineSelfTest.self]
     )
 }

@@ -1,0 +1,155 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// One broken Raft property, found at simulated time `time`.
+public struct RaftViolation: Sendable, Equatable {
+    public var property: String
+    public var time: SimInstant
+    public var detail: String
+}
+
+/// Checks the four safety properties of Raft (§5 of the Raft paper) continuously, from what members
+/// persist, apply and report about their role. It is fed observations and never touches a node.
+///
+/// - `raft.election-safety`: at most one leader per term.
+/// - `raft.log-matching`: an (index, term) pair names one entry content, on every member, forever.
+/// - `raft.leader-completeness`: a new leader's log holds the latest entry any member has applied.
+/// - `raft.state-machine-safety`: every member applies the same entry at a given index, across
+///   crashes and restarts; a restarted member's durable log agrees with what was applied.
+///
+/// Invariant: memory is bounded by the members' own logs (per-member entry arrays mirror what each
+/// has persisted and are trimmed with their snapshots).
+public struct RaftSafetyChecker: Sendable {
+    struct EntryID: Hashable { let index: UInt64; let term: UInt64 }
+    struct LogMirror {
+        /// Index of `entries[0]` minus one (the member's snapshot index).
+        var base: UInt64 = 0
+        var terms: [UInt64] = []
+        var digests: [UInt64] = []
+        var lastIndex: UInt64 { base + UInt64(terms.count) }
+        func term(at index: UInt64) -> UInt64? {
+            guard index > base, index <= lastIndex else { return nil }
+            return terms[Int(index - base - 1)]
+        }
+    }
+
+    var leaderByTerm: [UInt64: Int] = [:]
+    var digestByEntry: [EntryID: UInt64] = [:]
+    var appliedByIndex: [UInt64: (term: UInt64, digest: UInt64, member: Int)] = [:]
+    var latestApplied: (index: UInt64, term: UInt64)?
+    var logs: [LogMirror]
+    var pending: [RaftViolation] = []
+    /// Properties already reported: only the first violation of each is kept with detail.
+    public private(set) var violationCounts: [String: Int] = [:]
+
+    public init(memberCount: Int) {
+        logs = Array(repeating: LogMirror(), count: memberCount)
+    }
+
+    /// Violations found since the last call, oldest first.
+    public mutating func takeViolations() -> [RaftViolation] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    mutating func report(_ property: String, _ time: SimInstant, _ detail: String) {
+        violationCounts[property, default: 0] += 1
+        pending.append(RaftViolation(property: property, time: time, detail: detail))
+    }
+
+    /// A member handled a Ready: what it persisted, applied, and the role it reports.
+    public mutating func observe<Command>(member: Int, ready: RaftReady<Command>, at time: SimInstant) {
+        if let snapshot = ready.snapshot { trim(member: member, snapshotIndex: snapshot.index, snapshotTerm: snapshot.term) }
+        if !ready.entries.isEmpty { append(member: member, ready.entries, at: time) }
+        for entry in ready.committedEntries { applied(member: member, index: entry.index, term: entry.term, digest: entry.digest, at: time) }
+        if ready.softState.role == .leader { leader(member: member, term: ready.term, at: time) }
+    }
+
+    /// A member restarted from its durable state: its log mirror is rebuilt and checked against what
+    /// the cluster applied (a committed entry must not have changed on disk).
+    public mutating func observeRestart<Command>(member: Int, durable: RaftDurableState<Command>, at time: SimInstant) {
+        var mirror = LogMirror()
+        mirror.base = durable.snapshot?.index ?? 0
+        for entry in durable.entries where entry.index > mirror.base {
+            mirror.terms.append(entry.term)
+            mirror.digests.append(entry.digest)
+        }
+        logs[member] = mirror
+        for entry in durable.entries where entry.index <= durable.hardState.commit {
+            if let known = appliedByIndex[entry.index], known.digest != entry.digest {
+                report(InvariantName.stateMachineSafety, time,
+                       "master-\(member + 1) restarted with entry \(entry.index)@\(entry.term) that differs from the entry \(entry.index)@\(known.term) applied by master-\(known.member + 1)")
+            }
+        }
+    }
+
+    mutating func leader(member: Int, term: UInt64, at time: SimInstant) {
+        if let other = leaderByTerm[term] {
+            if other != member {
+                report(InvariantName.electionSafety, time, "two leaders in term \(term): master-\(other + 1) and master-\(member + 1)")
+            }
+            return
+        }
+        leaderByTerm[term] = member
+        // Leader completeness: the newest entry anyone applied must be in the new leader's log.
+        if let latest = latestApplied, latest.index > logs[member].base, logs[member].term(at: latest.index) != latest.term {
+            let found = logs[member].term(at: latest.index).map { "term \($0)" } ?? "nothing"
+            report(InvariantName.leaderCompleteness, time,
+                   "master-\(member + 1) became leader of term \(term) without applied entry \(latest.index)@\(latest.term) (its log has \(found) there)")
+        }
+    }
+
+    mutating func append<Command>(member: Int, _ entries: [RaftEntry<Command>], at time: SimInstant) {
+        var mirror = logs[member]
+        for entry in entries {
+            let id = EntryID(index: entry.index, term: entry.term)
+            let digest = entry.digest
+            if let known = digestByEntry[id] {
+                if known != digest {
+                    report(InvariantName.logMatching, time, "master-\(member + 1) stored a different entry at \(entry.index)@\(entry.term) than another member")
+                }
+            } else {
+                digestByEntry[id] = digest
+            }
+            guard entry.index > mirror.base else { continue }
+            let position = Int(entry.index - mirror.base - 1)
+            if position < mirror.terms.count {
+                mirror.terms.removeLast(mirror.terms.count - position)
+                mirror.digests.removeLast(mirror.digests.count - position)
+            }
+            if position == mirror.terms.count {
+                mirror.terms.append(entry.term)
+                mirror.digests.append(digest)
+            }
+        }
+        logs[member] = mirror
+    }
+
+    mutating func applied(member: Int, index: UInt64, term: UInt64, digest: UInt64, at time: SimInstant) {
+        if let known = appliedByIndex[index] {
+            if known.digest != digest {
+                report(InvariantName.stateMachineSafety, time,
+                       "master-\(member + 1) applied \(index)@\(term) but master-\(known.member + 1) applied \(index)@\(known.term) there")
+            }
+        } else {
+            appliedByIndex[index] = (term, digest, member)
+        }
+        if index > latestApplied?.index ?? 0 { latestApplied = (index, term) }
+    }
+
+    mutating func trim(member: Int, snapshotIndex: UInt64, snapshotTerm: UInt64) {
+        var mirror = logs[member]
+        guard snapshotIndex > mirror.base else { return }
+        if snapshotIndex <= mirror.lastIndex {
+            let drop = Int(snapshotIndex - mirror.base)
+            mirror.terms.removeFirst(drop)
+            mirror.digests.removeFirst(drop)
+        } else {
+            mirror.terms.removeAll()
+            mirror.digests.removeAll()
+        }
+        mirror.base = snapshotIndex
+        logs[member] = mirror
+        _ = snapshotTerm
+    }
+}

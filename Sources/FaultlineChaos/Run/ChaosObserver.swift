@@ -1,0 +1,133 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// Receives everything the etcd model reports and turns it into invariant outcomes, recovery times and
+/// a timeline. It never changes the model.
+///
+/// Invariant: safety violations are recorded at the simulated time of the observation that revealed them.
+struct ChaosObserver: EtcdObserver {
+    var ledger = InvariantLedger()
+    var recovery = RecoveryTracker()
+    var timeline: [TimelineEntry] = []
+    var operations: [ClientOperation] = []
+    var raftSafety: RaftSafetyChecker
+    let checked: [String]
+
+    /// The last leader the sampler saw (member index), to log leader changes once.
+    var sampledLeader: Int?
+    /// Convergence tracking for the liveness phase: from the last heal, the first established leader
+    /// and the first completed write issued after it.
+    var convergenceStart: SimInstant = .start
+    var convergedLeaderAt: SimInstant?
+    var convergedWriteAt: SimInstant?
+
+    init(memberCount: Int, invariants: [String]) {
+        self.checked = invariants
+        self.raftSafety = RaftSafetyChecker(memberCount: memberCount)
+        for name in invariants { ledger.declare(name, kind: .safety) }
+        ledger.declare(InvariantName.converges, kind: .liveness)
+    }
+
+    // MARK: EtcdObserver
+
+    mutating func observeReady(member: Int, ready: RaftReady<EtcdRequest>, at time: SimInstant) {
+        raftSafety.observe(member: member, ready: ready, at: time)
+        drainRaftViolations()
+    }
+
+    mutating func observeStart(member: Int, durable: RaftDurableState<EtcdRequest>, at time: SimInstant) {
+        raftSafety.observeRestart(member: member, durable: durable, at: time)
+        drainRaftViolations()
+        if time > .start {
+            timeline.append(TimelineEntry(at: time, kind: "member-restarted", subject: "master-\(member + 1)", detail: ""))
+        }
+    }
+
+    mutating func observeOperation(_ operation: ClientOperation) {
+        operations.append(operation)
+        guard let returned = operation.returned, operation.kind != .get else { return }
+        // A completed write proves the API is available to clients again: a quorum, a leader, a path.
+        recovery.satisfy(Metric.apiAvailable, at: returned, notBefore: operation.called)
+        if convergedWriteAt == nil && operation.called >= convergenceStart { convergedWriteAt = returned }
+    }
+
+    // MARK: Sampling and phases
+
+    mutating func sampleLeader(_ leader: Int?, at time: SimInstant) {
+        if leader != sampledLeader {
+            if let leader {
+                timeline.append(TimelineEntry(at: time, kind: "leader-elected", subject: "master-\(leader + 1)", detail: "etcd"))
+            } else {
+                timeline.append(TimelineEntry(at: time, kind: "leader-lost", subject: "etcd", detail: ""))
+            }
+            sampledLeader = leader
+        }
+        if leader != nil && convergedLeaderAt == nil { convergedLeaderAt = time }
+    }
+
+    /// A fault healed: the liveness clock restarts.
+    mutating func healed(at time: SimInstant) {
+        convergenceStart = time
+        convergedLeaderAt = sampledLeader != nil ? time : nil
+        convergedWriteAt = nil
+    }
+
+    mutating func drainRaftViolations() {
+        for violation in raftSafety.takeViolations() where ledger.isDeclared(violation.property) {
+            ledger.violate(violation.property, at: violation.time, violation.detail)
+        }
+    }
+
+    /// Final checks: convergence, recovery expectations, linearizability of the client history.
+    mutating func finish(plan: RunPlan, end: SimInstant) {
+        checkConvergence(bound: plan.convergenceBound, end: end)
+        checkExpectations(plan.expectations)
+        if ledger.isDeclared(InvariantName.linearizable) { checkLinearizability() }
+    }
+
+    mutating func checkConvergence(bound: SimDuration, end: SimInstant) {
+        let name = InvariantName.converges
+        let deadline = convergenceStart + bound
+        let leaderAt = convergedLeaderAt, writeAt = convergedWriteAt
+        if let leaderAt, let writeAt, max(leaderAt, writeAt) <= deadline {
+            ledger.note(name, "converged \(max(leaderAt, writeAt) - convergenceStart) after the last heal at \(convergenceStart)")
+            return
+        }
+        guard end >= deadline else {
+            ledger.note(name, "inconclusive: the run ended \(end - convergenceStart) after the last heal, before the \(bound) bound")
+            return
+        }
+        let missing = [leaderAt == nil ? "no established etcd leader" : nil, writeAt == nil ? "no write completed" : nil]
+            .compactMap { $0 }.joined(separator: " and ")
+        ledger.violate(name, at: deadline, "not converged within \(bound) of the last heal at \(convergenceStart): \(missing.isEmpty ? "too slow" : missing)")
+    }
+
+    mutating func checkExpectations(_ expectations: [RecoveryExpectation]) {
+        for expectation in expectations {
+            let name = expectation.metric
+            ledger.declare(name, kind: .liveness)
+            for recovery in recovery.recoveries where recovery.metric == name && recovery.faultID != "bootstrap" {
+                if recovery.duration > expectation.within {
+                    ledger.violate(name, at: .start, "\(recovery.faultID): \(name) took \(recovery.duration), bound \(expectation.within)")
+                }
+            }
+            for pending in recovery.unrecovered where pending.metric == name && pending.faultID != "bootstrap" {
+                ledger.violate(name, at: pending.injectedAt + expectation.within,
+                               "\(pending.faultID): \(name) never held after injection at \(pending.injectedAt), bound \(expectation.within)")
+            }
+        }
+    }
+
+    mutating func checkLinearizability() {
+        let name = InvariantName.linearizable
+        let outcome = LinearizabilityCheck.check(operations)
+        switch outcome {
+        case .linearizable(let checkedOperations):
+            ledger.note(name, "\(checkedOperations) operations linearizable")
+        case .violation(let at, let detail):
+            ledger.violate(name, at: at, detail)
+        case .unknown(let reason):
+            ledger.note(name, "not decided: \(reason)")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Collections
+import FaultlineSim
+
+/// Collects invariant outcomes during a run, in declaration order.
+///
+/// Invariants: every reported violation names a declared invariant (reporting an undeclared one is a
+/// programmer error); the detail and time of the FIRST violation are kept, later ones only counted.
+public struct InvariantLedger: Sendable {
+    private var outcomes: OrderedDictionary<String, InvariantOutcome> = [:]
+
+    public init() {}
+
+    /// Declares an invariant this run checks; declaring twice keeps the first declaration.
+    public mutating func declare(_ name: String, kind: InvariantKind) {
+        if outcomes[name] == nil { outcomes[name] = InvariantOutcome(name: name, kind: kind) }
+    }
+
+    public func isDeclared(_ name: String) -> Bool { outcomes[name] != nil }
+
+    /// Records a violation of `name` at `time`.
+    /// - Precondition: `name` was declared.
+    public mutating func violate(_ name: String, at time: SimInstant, _ detail: @autoclosure () -> String) {
+        guard var outcome = outcomes[name] else { preconditionFailure("violation of undeclared invariant \(name)") }
+        outcome.violations += 1
+        if outcome.firstViolationAt == nil {
+            outcome.firstViolationAt = time
+            outcome.detail = detail()
+        }
+        outcomes[name] = outcome
+    }
+
+    /// Sets the detail of an invariant that held (e.g. "checked 12,000 operations").
+    public mutating func note(_ name: String, _ detail: String) {
+        guard var outcome = outcomes[name], outcome.holds else { return }
+        outcome.detail = detail
+        outcomes[name] = outcome
+    }
+
+    public var all: [InvariantOutcome] { Array(outcomes.values) }
+    public var hasSafetyViolation: Bool { outcomes.values.contains { $0.kind == .safety && !$0.holds } }
+}
+
+/// Measures recovery times: from each fault's injection to the first moment each armed metric holds.
+///
+/// A metric is armed per fault; `satisfy` completes every armed (fault, metric) pair whose fault was
+/// injected no later than `notBefore`, so an event that started before a fault (a request issued
+/// before the crash) cannot count as recovery from it. Each pair completes at most once.
+public struct RecoveryTracker: Sendable {
+    struct Armed {
+        let faultID: String
+        let metric: String
+        let injectedAt: SimInstant
+    }
+
+    private var armed: [Armed] = []
+    public private(set) var recoveries: [Recovery] = []
+
+    public init() {}
+
+    public mutating func arm(faultID: String, metric: String, injectedAt: SimInstant) {
+        armed.append(Armed(faultID: faultID, metric: metric, injectedAt: injectedAt))
+    }
+
+    /// True when some fault still waits for `metric` (lets callers skip computing a predicate).
+    public func isWaiting(for metric: String) -> Bool { armed.contains { $0.metric == metric } }
+
+    /// `metric` holds at `time`, for faults injected at or before `notBefore` (defaults to `time`).
+    public mutating func satisfy(_ metric: String, at time: SimInstant, notBefore: SimInstant? = nil) {
+        let cutoff = notBefore ?? time
+        var remaining: [Armed] = []
+        remaining.reserveCapacity(armed.count)
+        for entry in armed {
+            if entry.metric == metric && entry.injectedAt <= cutoff {
+                recoveries.append(Recovery(faultID: entry.faultID, metric: metric, duration: time - entry.injectedAt))
+            } else {
+                remaining.append(entry)
+            }
+        }
+        armed = remaining
+    }
+
+    /// The (fault, metric) pairs that never recovered by the end of the run.
+    public var unrecovered: [(faultID: String, metric: String, injectedAt: SimInstant)] {
+        armed.map { ($0.faultID, $0.metric, $0.injectedAt) }
+    }
+}

@@ -1,0 +1,186 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// Which host(s) a fault hits, resolved at the moment of injection.
+public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
+    /// A host by name (`master-2`).
+    case named(String)
+    /// The member that is etcd leader at injection time (a random member if there is none).
+    case etcdLeader
+    /// A random member that is not the leader.
+    case etcdFollower
+    /// A random master.
+    case randomMaster
+    /// `count` distinct random masters (e.g. quorum loss: 2 of 3).
+    case randomMasters(count: Int)
+
+    public var description: String {
+        switch self {
+        case .named(let name): return name
+        case .etcdLeader: return "etcd-leader"
+        case .etcdFollower: return "etcd-follower"
+        case .randomMaster: return "random-master"
+        case .randomMasters(let count): return "random-masters(\(count))"
+        }
+    }
+}
+
+/// How a network partition divides the hosts.
+public enum PartitionShape: Sendable, Hashable {
+    /// The target(s) cannot reach anyone and nobody reaches them.
+    case isolate(FaultTarget)
+    /// Groups of named hosts that cannot reach each other.
+    case split([[String]])
+    /// Messages from `from` to `to` are dropped; the reverse direction works.
+    case oneWay(from: [String], to: [String])
+    /// Two sides that cannot talk to each other but both reach the hosts in the middle (Jepsen's bridge).
+    case bridge(left: [String], right: [String])
+}
+
+/// What a fault does while it is active. Each heals by undoing exactly what it did.
+public enum FaultEffect: Sendable, Hashable {
+    /// `node-crash` / `etcd-member-crash`: the host crashes (volatile state lost) and restarts at heal.
+    case crash(FaultTarget)
+    /// `etcd-data-loss`: the host crashes and restarts at heal with an EMPTY data directory.
+    case dataLoss(FaultTarget)
+    /// `network-partition`.
+    case partition(PartitionShape)
+    /// `network-delay`: extra latency (mean `latency`, uniform jitter ±`jitter`) on every link to and from the target.
+    case delay(FaultTarget, latency: SimDuration, jitter: SimDuration)
+    /// `network-loss`: extra independent loss on every link to and from the target.
+    case loss(FaultTarget, probability: Double)
+    /// `fsync-stall`: the target's storage completes nothing until the fault heals (etcd issue 15247).
+    case fsyncStall(FaultTarget)
+    /// `process-pause`: the target runs nothing until the fault heals (a long GC pause / SIGSTOP).
+    case pause(FaultTarget)
+    /// `time-skew`: the target's wall clock jumps by `offset` and drifts by `driftPpm` until heal.
+    case timeSkew(FaultTarget, offset: SimDuration, driftPpm: Int64)
+
+    /// The Chaos Mesh / LitmusChaos-style name.
+    public var kindName: String {
+        switch self {
+        case .crash: return "node-crash"
+        case .dataLoss: return "etcd-data-loss"
+        case .partition: return "network-partition"
+        case .delay: return "network-delay"
+        case .loss: return "network-loss"
+        case .fsyncStall: return "fsync-stall"
+        case .pause: return "process-pause"
+        case .timeSkew: return "time-skew"
+        }
+    }
+}
+
+/// A scheduled fault: injected at `at`, healed after `duration` (nil: never healed by the schedule;
+/// the liveness phase still heals everything).
+public struct PlannedFault: Sendable, Hashable {
+    public var effect: FaultEffect
+    public var at: SimDuration
+    public var duration: SimDuration?
+    /// The name the scenario gave the fault kind (e.g. `etcd-member-crash`), for reports.
+    public var kindName: String
+
+    public init(effect: FaultEffect, at: SimDuration, duration: SimDuration?, kindName: String? = nil) {
+        self.effect = effect
+        self.at = at
+        self.duration = duration
+        self.kindName = kindName ?? effect.kindName
+    }
+}
+
+/// A seeded random fault generator (a nemesis), active during the safety phase only.
+public struct NemesisPlan: Sendable, Hashable {
+    /// Fault kinds to draw from: `node-crash`, `network-partition`, `network-delay`, `network-loss`,
+    /// `fsync-stall`, `process-pause`, `time-skew`.
+    public var kinds: [String]
+    public var meanInterval: SimDuration
+    public var maxConcurrent: Int
+    /// Fault durations are drawn uniformly in this range.
+    public var minDuration: SimDuration = .seconds(5)
+    public var maxDuration: SimDuration = .seconds(30)
+    /// Faults start only before this instant; everything heals at its end.
+    public var safetyPhase: SimDuration
+
+    public init(kinds: [String], meanInterval: SimDuration, maxConcurrent: Int, safetyPhase: SimDuration) {
+        self.kinds = kinds
+        self.meanInterval = meanInterval
+        self.maxConcurrent = maxConcurrent
+        self.safetyPhase = safetyPhase
+    }
+}
+
+/// A bound on a recovery metric: each fault's recovery must take at most `within`.
+public struct RecoveryExpectation: Sendable, Hashable {
+    public var metric: String
+    public var within: SimDuration
+    public init(metric: String, within: SimDuration) {
+        self.metric = metric
+        self.within = within
+    }
+}
+
+/// Everything needed to run one scenario for one seed, resolved from the scenario file.
+public struct RunPlan: Sendable {
+    public var name: String
+    public var path: String
+    public var duration: SimDuration
+    public var memberCount: Int
+    public var flags: EtcdFlags
+    public var workload: ClientWorkload
+    public var link: LinkConfig
+    public var storageLatency: LatencyDistribution
+    public var faults: [PlannedFault]
+    public var nemesis: NemesisPlan?
+    /// Invariant names to check; empty means all implemented ones.
+    public var invariants: [String]
+    public var expectations: [RecoveryExpectation]
+    /// After the last heal, the cluster must have an established leader and complete a write within this.
+    public var convergenceBound: SimDuration
+    /// Recovery metrics measured for every fault (expectations add theirs).
+    public var measuredMetrics: [String]
+
+    public init(name: String, path: String = "", duration: SimDuration = .minutes(2), memberCount: Int = 3) {
+        self.name = name
+        self.path = path
+        self.duration = duration
+        self.memberCount = memberCount
+        self.flags = EtcdFlags()
+        self.workload = ClientWorkload()
+        self.link = LinkConfig()
+        self.storageLatency = .uniform(min: .microseconds(500), max: .milliseconds(3))
+        self.faults = []
+        self.nemesis = nil
+        self.invariants = []
+        self.expectations = []
+        self.convergenceBound = .seconds(30)
+        self.measuredMetrics = [Metric.etcdLeaderElected, Metric.apiAvailable]
+    }
+}
+
+/// The recovery metric vocabulary (DESIGN.md §4): extend, never rename.
+public enum Metric {
+    public static let etcdLeaderElected = "etcd.leader-elected"
+    public static let schedulerLeaderAcquired = "scheduler.leader-acquired"
+    public static let controllerManagerLeaderAcquired = "controller-manager.leader-acquired"
+    public static let lbBackendRemoved = "lb.backend-removed"
+    public static let apiAvailable = "api.available"
+    public static let nodeNotReady = "node.not-ready"
+    public static let podsEvicted = "pods.evicted"
+    public static let podsRescheduled = "pods.rescheduled"
+    public static let deploymentAvailable = "deployment.available"
+    public static let serviceAvailable = "service.available"
+}
+
+/// Invariant names checked by the etcd runner.
+public enum InvariantName {
+    public static let electionSafety = "raft.election-safety"
+    public static let logMatching = "raft.log-matching"
+    public static let leaderCompleteness = "raft.leader-completeness"
+    public static let stateMachineSafety = "raft.state-machine-safety"
+    public static let linearizable = "etcd.linearizable"
+    public static let watchOrdered = "etcd.watch-ordered"
+    public static let converges = "etcd.converges"
+
+    /// Safety invariants the etcd runner implements, in report order.
+    public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, linearizable]
+}

@@ -1,0 +1,657 @@
+import FaultlineCluster
+import FaultlineSim
+import Foundation
+import Yams
+
+/// Reads a scenario file (YAML, `kind: Scenario`) into a `RunPlan`, validating everything.
+///
+/// Every problem is reported with file, line, column and field path; unknown fields are errors with
+/// a "did you mean"; numbers are range-checked; nothing the file says is silently ignored.
+/// Limits protect against hostile input: at most `maximumBytes` of text, `maximumNodes` YAML nodes
+/// and `maximumDepth` levels of nesting; anchors and aliases are refused.
+public enum ScenarioLoader {
+    public static let maximumBytes = 1 << 20
+    public static let maximumNodes = 50_000
+    public static let maximumDepth = 32
+    public static let apiVersion = "faultline.dev/v1alpha1"
+
+    /// Loads and validates `path`.
+    public static func plan(path: String) throws(ScenarioError) -> RunPlan {
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw single(path, "no such file")
+        }
+        guard !isDirectory.boolValue else { throw single(path, "is a directory, not a scenario file") }
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw single(path, "cannot be read: \(error.localizedDescription)") }
+        guard data.count <= maximumBytes else { throw single(path, "is \(data.count) bytes; scenario files are limited to \(maximumBytes) bytes") }
+        guard let text = String(data: data, encoding: .utf8) else { throw single(path, "is not valid UTF-8 text") }
+        return try plan(yaml: text, file: path)
+    }
+
+    /// Parses and validates scenario text; `file` names it in diagnostics.
+    public static func plan(yaml text: String, file: String) throws(ScenarioError) -> RunPlan {
+        guard text.utf8.count <= maximumBytes else { throw single(file, "is larger than \(maximumBytes) bytes") }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw single(file, "is empty; a scenario needs apiVersion, kind, metadata and spec")
+        }
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else { throw single(file, "holds no YAML document") }
+            root = composed
+        } catch let error as ScenarioError {
+            throw error
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        } catch {
+            throw single(file, "is not valid YAML: \(error)")
+        }
+        var reader = ScenarioReader(file: file)
+        guard reader.checkShape(root, path: "", depth: 0) else { throw ScenarioError(diagnostics: reader.diagnostics) }
+        let plan = reader.readScenario(root)
+        guard reader.diagnostics.isEmpty, let plan else { throw ScenarioError(diagnostics: reader.diagnostics) }
+        return plan
+    }
+
+    static func single(_ file: String, _ message: String) -> ScenarioError {
+        ScenarioError(diagnostics: [ScenarioDiagnostic(file: file, line: nil, column: nil, path: "", message: message)])
+    }
+
+    static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ScenarioError(diagnostics: [ScenarioDiagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)")])
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return single(file, "duplicate keys in a mapping: \(duplicates.joined(separator: ", "))")
+        default:
+            return single(file, "invalid YAML: \(error)")
+        }
+    }
+}
+
+/// Walks the YAML tree, collecting diagnostics. Each `read...` returns nil (after recording why) when
+/// the value is unusable, so one pass reports as many problems as it can.
+struct ScenarioReader {
+    let file: String
+    var diagnostics: [ScenarioDiagnostic] = []
+    var nodeCount = 0
+
+    init(file: String) { self.file = file }
+
+    mutating func error(_ node: Node?, _ path: String, _ message: String) {
+        diagnostics.append(ScenarioDiagnostic(file: file, line: node?.mark?.line, column: node?.mark?.column, path: path, message: message))
+    }
+
+    /// Rejects aliases, excessive depth and excessive size before anything else looks at the tree.
+    mutating func checkShape(_ node: Node, path: String, depth: Int) -> Bool {
+        nodeCount += 1
+        if nodeCount > ScenarioLoader.maximumNodes {
+            error(node, path, "the file has more than \(ScenarioLoader.maximumNodes) YAML nodes")
+            return false
+        }
+        if depth > ScenarioLoader.maximumDepth {
+            error(node, path, "nested more than \(ScenarioLoader.maximumDepth) levels deep")
+            return false
+        }
+        switch node {
+        case .alias:
+            error(node, path, "YAML aliases (*name) are not supported in scenario files")
+            return false
+        case .scalar:
+            return true
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if !checkShape(value, path: path + "." + (key.string ?? "?"), depth: depth + 1) { return false }
+            }
+            return true
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() where !checkShape(element, path: path + "[\(index)]", depth: depth + 1) {
+                return false
+            }
+            return true
+        }
+    }
+
+    // MARK: Generic readers
+
+    /// The fields of a mapping, in file order; unknown keys are reported with a suggestion.
+    mutating func fields(_ node: Node, _ path: String, allowed: [String]) -> [(key: String, value: Node)]? {
+        guard case .mapping(let mapping) = node else {
+            error(node, path, "expected a mapping with fields \(allowed.joined(separator: ", ")), found \(describe(node))")
+            return nil
+        }
+        var result: [(key: String, value: Node)] = []
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                error(keyNode, path, "field names must be strings")
+                continue
+            }
+            guard allowed.contains(key) else {
+                let hint = closestName(to: key, in: allowed).map { "; did you mean \"\($0)\"?" } ?? "; known fields: \(allowed.joined(separator: ", "))"
+                error(keyNode, join(path, key), "unknown field \"\(key)\"\(hint)")
+                continue
+            }
+            result.append((key, value))
+        }
+        return result
+    }
+
+    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "\"\(scalar.string)\""
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    mutating func string(_ node: Node, _ path: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            error(node, path, "expected a string, found \(describe(node))")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) -> Int? {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(node, path, "\(value) is out of range: expected \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func probability(_ node: Node, _ path: String) -> Double? {
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite else {
+            error(node, path, "expected a probability from 0 to 1, found \(describe(node))")
+            return nil
+        }
+        guard value >= 0 && value <= 1 else {
+            error(node, path, "\(scalar.string) is not a probability: expected 0 to 1")
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+        guard case .scalar(let scalar) = node, let value = ["true": true, "false": false][scalar.string] else {
+            error(node, path, "expected true or false, found \(describe(node))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func duration(_ node: Node, _ path: String, allowZero: Bool = false) -> SimDuration? {
+        guard case .scalar(let scalar) = node else {
+            error(node, path, "expected a duration like \"30s\", found \(describe(node))")
+            return nil
+        }
+        switch DurationText.parse(scalar.string) {
+        case .success(let duration):
+            guard allowZero || duration > .zero else {
+                error(node, path, "must be longer than zero")
+                return nil
+            }
+            return duration
+        case .failure(let failure):
+            error(node, path, failure.description)
+            return nil
+        }
+    }
+
+    mutating func list(_ node: Node, _ path: String) -> [Node]? {
+        guard case .sequence(let sequence) = node else {
+            error(node, path, "expected a list, found \(describe(node))")
+            return nil
+        }
+        return Array(sequence)
+    }
+
+    mutating func stringList(_ node: Node, _ path: String) -> [String]? {
+        guard let items = list(node, path) else { return nil }
+        var result: [String] = []
+        for (index, item) in items.enumerated() {
+            if let text = string(item, path + "[\(index)]") { result.append(text) }
+        }
+        return result
+    }
+
+    /// A name from `choices`, with a suggestion when it is close to one.
+    mutating func choice(_ node: Node, _ path: String, _ choices: [String], what: String) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard choices.contains(text) else {
+            let hint = closestName(to: text, in: choices).map { "; did you mean \"\($0)\"?" } ?? "; expected one of \(choices.joined(separator: ", "))"
+            error(node, path, "unknown \(what) \"\(text)\"\(hint)")
+            return nil
+        }
+        return text
+    }
+
+    // MARK: The scenario
+
+    mutating func readScenario(_ root: Node) -> RunPlan? {
+        guard let top = fields(root, "", allowed: ["apiVersion", "kind", "metadata", "spec"]) else { return nil }
+        var name: String?
+        var specNode: Node?
+        for required in ["apiVersion", "kind", "metadata", "spec"] where !top.contains(where: { $0.key == required }) {
+            error(root, "", "missing required field \"\(required)\"")
+        }
+        for (key, value) in top {
+            switch key {
+            case "apiVersion":
+                if let version = string(value, key), version != ScenarioLoader.apiVersion {
+                    error(value, key, "unsupported apiVersion \"\(version)\"; expected \(ScenarioLoader.apiVersion)")
+                }
+            case "kind":
+                if let kind = string(value, key), kind != "Scenario" { error(value, key, "expected kind Scenario, found \"\(kind)\"") }
+            case "metadata":
+                let metadata = fields(value, "metadata", allowed: ["name", "description"]) ?? []
+                for (field, fieldValue) in metadata {
+                    let text = string(fieldValue, "metadata." + field)
+                    guard field == "name", let text else { continue }
+                    if isValidName(text) {
+                        name = text
+                    } else {
+                        error(fieldValue, "metadata.name", "\"\(text)\" is not a valid name: use 1 to 63 lower-case letters, digits and dashes")
+                    }
+                }
+                if case .mapping = value, !metadata.contains(where: { $0.key == "name" }) {
+                    error(value, "metadata", "missing required field \"name\"")
+                }
+            default:
+                specNode = value
+            }
+        }
+        guard let specNode else { return nil }
+        var plan = RunPlan(name: name ?? "unnamed", path: file)
+        readSpec(specNode, into: &plan)
+        return diagnostics.isEmpty ? plan : nil
+    }
+
+    func isValidName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 63 && text.allSatisfy { ($0.isLetter && $0.isLowercase) || $0.isNumber || $0 == "-" }
+    }
+
+    mutating func readSpec(_ node: Node, into plan: inout RunPlan) {
+        let allowed = ["duration", "cluster", "network", "storage", "workload", "faults", "nemesis", "invariants", "expectations", "convergence"]
+        guard let spec = fields(node, "spec", allowed: allowed) else { return }
+        var faultNodes: Node?
+        for (key, value) in spec {
+            let path = "spec." + key
+            switch key {
+            case "duration":
+                if let duration = duration(value, path) {
+                    if duration > .seconds(24 * 3600) { error(value, path, "runs are limited to 24h of simulated time") } else { plan.duration = duration }
+                }
+            case "cluster": readCluster(value, path, into: &plan)
+            case "network": readNetwork(value, path, into: &plan)
+            case "storage":
+                for (field, fieldValue) in fields(value, path, allowed: ["fsync"]) ?? [] {
+                    if let latency = latency(fieldValue, path + "." + field) { plan.storageLatency = latency }
+                }
+            case "workload": readWorkload(value, path, into: &plan)
+            case "faults": faultNodes = value
+            case "nemesis": plan.nemesis = readNemesis(value, path)
+            case "invariants":
+                let known = InvariantName.etcdSafety + [InvariantName.watchOrdered]
+                for (index, item) in (list(value, path) ?? []).enumerated() {
+                    if let name = choice(item, path + "[\(index)]", known, what: "invariant") {
+                        if name == InvariantName.watchOrdered {
+                            error(item, path + "[\(index)]", "invariant \(name) is not supported by the etcd runner yet")
+                        } else {
+                            plan.invariants.append(name)
+                        }
+                    }
+                }
+            case "expectations":
+                for (index, item) in (list(value, path) ?? []).enumerated() {
+                    let itemPath = path + "[\(index)]"
+                    var metric: String?
+                    var within: SimDuration?
+                    let expectation = fields(item, itemPath, allowed: ["metric", "within"]) ?? []
+                    for missing in ["metric", "within"] where !expectation.contains(where: { $0.key == missing }) {
+                        error(item, itemPath, "missing required field \"\(missing)\"")
+                    }
+                    for (field, fieldValue) in expectation {
+                        if field == "metric" {
+                            metric = choice(fieldValue, itemPath + ".metric", MetricCatalog.names, what: "metric")
+                            if let name = metric, !MetricCatalog.implemented.contains(name) {
+                                error(fieldValue, itemPath + ".metric", "metric \(name) is not measured by the etcd runner yet (measured: \(MetricCatalog.implemented.joined(separator: ", ")))")
+                                metric = nil
+                            }
+                        } else {
+                            within = duration(fieldValue, itemPath + ".within")
+                        }
+                    }
+                    if let metric, let within {
+                        plan.expectations.append(RecoveryExpectation(metric: metric, within: within))
+                        if !plan.measuredMetrics.contains(metric) { plan.measuredMetrics.append(metric) }
+                    }
+                }
+            case "convergence":
+                if let bound = duration(value, path) { plan.convergenceBound = bound }
+            default:
+                preconditionFailure("field \(key) was allowed but not handled")
+            }
+        }
+        if let faultNodes { readFaults(faultNodes, "spec.faults", into: &plan) }
+        if let nemesis = plan.nemesis, nemesis.safetyPhase >= plan.duration {
+            error(node, "spec.nemesis.safetyPhase", "the safety phase (\(DurationText.format(nemesis.safetyPhase))) must end before the run does (\(DurationText.format(plan.duration))), to leave a liveness phase")
+        }
+    }
+
+    mutating func readCluster(_ node: Node, _ path: String, into plan: inout RunPlan) {
+        for (key, value) in fields(node, path, allowed: ["masters", "workers", "etcd"]) ?? [] {
+            let fieldPath = path + "." + key
+            switch key {
+            case "masters":
+                if let count = int(value, fieldPath, 1...7) {
+                    if [1, 3, 5, 7].contains(count) { plan.memberCount = count } else {
+                        error(value, fieldPath, "\(count) masters: etcd membership must be 1, 3, 5 or 7")
+                    }
+                }
+            case "workers":
+                if let count = int(value, fieldPath, 0...5000), count > 0 {
+                    error(value, fieldPath, "worker nodes are not supported yet (the etcd model has masters only); use 0")
+                }
+            default:
+                readEtcdFlags(value, fieldPath, into: &plan.flags)
+            }
+        }
+    }
+
+    /// etcd flags under their real names (etcd 3.5 `etcd --help`).
+    mutating func readEtcdFlags(_ node: Node, _ path: String, into flags: inout EtcdFlags) {
+        let allowed = ["heartbeat-interval", "election-timeout", "snapshot-count", "pre-vote", "check-quorum", "unsafe-bugs"]
+        var heartbeat = flags.heartbeatIntervalMs, election = flags.electionTimeoutMs
+        for (key, value) in fields(node, path, allowed: allowed) ?? [] {
+            let fieldPath = path + "." + key
+            switch key {
+            case "heartbeat-interval":
+                if let duration = duration(value, fieldPath) { heartbeat = max(1, Int64(duration.milliseconds)) }
+            case "election-timeout":
+                if let duration = duration(value, fieldPath) { election = max(1, Int64(duration.milliseconds)) }
+            case "snapshot-count":
+                if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCount = count }
+            case "pre-vote":
+                if let value = bool(value, fieldPath) { flags.preVote = value }
+            case "check-quorum":
+                if let value = bool(value, fieldPath) { flags.checkQuorum = value }
+            default:
+                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
+                    if let name = choice(item, fieldPath + "[\(index)]", RaftBugs.byName.map(\.0), what: "bug"),
+                       let bug = RaftBugs.byName.first(where: { $0.0 == name })?.1 {
+                        flags.bugs.insert(bug)
+                    }
+                }
+            }
+        }
+        // etcd refuses an election timeout below 5 heartbeats (etcdmain/config.go).
+        if election < 5 * heartbeat {
+            error(node, path + ".election-timeout", "must be at least 5 x heartbeat-interval (\(heartbeat)ms), as etcd requires; found \(election)ms")
+        }
+        flags.heartbeatIntervalMs = heartbeat
+        flags.electionTimeoutMs = election
+    }
+
+    mutating func readNetwork(_ node: Node, _ path: String, into plan: inout RunPlan) {
+        for (key, value) in fields(node, path, allowed: ["latency", "loss", "duplicate", "reorder"]) ?? [] {
+            let fieldPath = path + "." + key
+            switch key {
+            case "latency": if let latency = latency(value, fieldPath) { plan.link.latency = latency }
+            case "loss": if let p = probability(value, fieldPath) { plan.link.lossProbability = p }
+            case "duplicate": if let p = probability(value, fieldPath) { plan.link.duplicateProbability = p }
+            default: if let reorder = bool(value, fieldPath) { plan.link.allowsReordering = reorder }
+            }
+        }
+    }
+
+    /// A latency distribution: `{distribution: lognormal, median: 1ms, sigma: 0.5}` and friends.
+    mutating func latency(_ node: Node, _ path: String) -> LatencyDistribution? {
+        let allowed = ["distribution", "value", "min", "max", "mean", "median", "sigma", "stddev", "floor"]
+        guard let items = fields(node, path, allowed: allowed) else { return nil }
+        var values: [String: SimDuration] = [:]
+        var kind: String?
+        var sigma: Double?
+        for (key, value) in items {
+            switch key {
+            case "distribution":
+                kind = choice(value, path + ".distribution", ["constant", "uniform", "exponential", "normal", "lognormal"], what: "distribution")
+            case "sigma":
+                if case .scalar(let scalar) = value, let number = Double(scalar.string), number.isFinite, number >= 0, number <= 5 {
+                    sigma = number
+                } else {
+                    error(value, path + ".sigma", "expected a number from 0 to 5, found \(describe(value))")
+                }
+            default:
+                if let duration = duration(value, path + "." + key, allowZero: true) { values[key] = duration }
+            }
+        }
+        func need(_ key: String) -> SimDuration? {
+            if let value = values[key] { return value }
+            error(node, path, "a \(kind ?? "") distribution needs \"\(key)\"")
+            return nil
+        }
+        let floor = values["floor"] ?? .zero
+        switch kind {
+        case "constant": return need("value").map { .constant($0) }
+        case "uniform":
+            guard let low = need("min"), let high = need("max") else { return nil }
+            guard low <= high else { error(node, path, "min must not exceed max"); return nil }
+            return .uniform(min: low, max: high)
+        case "exponential": return need("mean").map { .exponential(floor: floor, mean: $0) }
+        case "normal":
+            guard let mean = need("mean"), let sd = need("stddev") else { return nil }
+            return .normal(mean: mean, standardDeviation: sd, floor: floor)
+        case "lognormal":
+            guard let median = need("median") else { return nil }
+            return .logNormal(median: median, sigma: sigma ?? 0.5, floor: floor)
+        default:
+            if !items.contains(where: { $0.key == "distribution" }) { error(node, path, "missing \"distribution\"") }
+            return nil
+        }
+    }
+
+    mutating func readWorkload(_ node: Node, _ path: String, into plan: inout RunPlan) {
+        for (key, value) in fields(node, path, allowed: ["etcdClients"]) ?? [] {
+            let clientPath = path + "." + key
+            let allowed = ["clients", "keys", "thinkTime", "requestTimeout", "mix"]
+            for (field, fieldValue) in fields(value, clientPath, allowed: allowed) ?? [] {
+                let fieldPath = clientPath + "." + field
+                switch field {
+                case "clients": if let n = int(fieldValue, fieldPath, 0...1000) { plan.workload.clients = n }
+                case "keys": if let n = int(fieldValue, fieldPath, 1...100_000) { plan.workload.keys = n }
+                case "thinkTime": if let d = duration(fieldValue, fieldPath) { plan.workload.thinkTime = d }
+                case "requestTimeout": if let d = duration(fieldValue, fieldPath) { plan.workload.requestTimeout = d }
+                default:
+                    for (op, weightNode) in fields(fieldValue, fieldPath, allowed: ["get", "put", "delete", "cas"]) ?? [] {
+                        guard let weight = probability(weightNode, fieldPath + "." + op) else { continue }
+                        switch op {
+                        case "get": plan.workload.weightGet = weight
+                        case "put": plan.workload.weightPut = weight
+                        case "delete": plan.workload.weightDelete = weight
+                        default: plan.workload.weightCas = weight
+                        }
+                    }
+                    let total = plan.workload.weightGet + plan.workload.weightPut + plan.workload.weightDelete + plan.workload.weightCas
+                    if total <= 0 { error(fieldValue, fieldPath, "the weights must not all be zero") }
+                }
+            }
+        }
+    }
+
+    mutating func readNemesis(_ node: Node, _ path: String) -> NemesisPlan? {
+        let allowed = ["faults", "meanInterval", "maxConcurrent", "safetyPhase", "minDuration", "maxDuration"]
+        guard let items = fields(node, path, allowed: allowed) else { return nil }
+        var nemesis = NemesisPlan(kinds: [], meanInterval: .seconds(30), maxConcurrent: 1, safetyPhase: .zero)
+        var sawPhase = false
+        for (key, value) in items {
+            let fieldPath = path + "." + key
+            switch key {
+            case "faults":
+                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
+                    if let kind = faultKind(item, fieldPath + "[\(index)]") { nemesis.kinds.append(kind) }
+                }
+            case "meanInterval": if let d = duration(value, fieldPath) { nemesis.meanInterval = d }
+            case "maxConcurrent": if let n = int(value, fieldPath, 1...7) { nemesis.maxConcurrent = n }
+            case "safetyPhase":
+                sawPhase = true
+                if let d = duration(value, fieldPath) { nemesis.safetyPhase = d }
+            case "minDuration": if let d = duration(value, fieldPath) { nemesis.minDuration = d }
+            default: if let d = duration(value, fieldPath) { nemesis.maxDuration = d }
+            }
+        }
+        if nemesis.kinds.isEmpty { error(node, path + ".faults", "name at least one fault kind for the nemesis") }
+        if !sawPhase { error(node, path, "missing required field \"safetyPhase\"") }
+        if nemesis.minDuration > nemesis.maxDuration { error(node, path, "minDuration must not exceed maxDuration") }
+        return nemesis
+    }
+
+    mutating func faultKind(_ node: Node, _ path: String) -> String? {
+        guard let kind = choice(node, path, FaultCatalog.names, what: "fault kind") else { return nil }
+        guard FaultCatalog.implemented.contains(kind) else {
+            error(node, path, "fault kind \(kind) is not supported yet (supported: \(FaultCatalog.implemented.joined(separator: ", ")))")
+            return nil
+        }
+        return kind
+    }
+
+    // MARK: Faults
+
+    mutating func readFaults(_ node: Node, _ path: String, into plan: inout RunPlan) {
+        let masterNames = (1...plan.memberCount).map { "master-\($0)" }
+        for (index, item) in (list(node, path) ?? []).enumerated() {
+            let itemPath = path + "[\(index)]"
+            let allowed = ["kind", "target", "at", "duration", "mode", "groups", "from", "to", "latency", "jitter", "probability", "offset", "drift-ppm", "count"]
+            guard let items = fields(item, itemPath, allowed: allowed) else { continue }
+            var values: [String: Node] = [:]
+            for (key, value) in items { values[key] = value }
+            guard let kindNode = values["kind"] else {
+                error(item, itemPath, "missing required field \"kind\"")
+                continue
+            }
+            guard let kind = faultKind(kindNode, itemPath + ".kind") else { continue }
+            guard let atNode = values["at"] else {
+                error(item, itemPath, "missing required field \"at\"")
+                continue
+            }
+            guard let at = duration(atNode, itemPath + ".at", allowZero: true) else { continue }
+            var length: SimDuration?
+            if let durationNode = values["duration"] {
+                length = duration(durationNode, itemPath + ".duration")
+                if let length, at + length > plan.duration {
+                    error(durationNode, itemPath + ".duration", "the fault would heal at \(DurationText.format(at + length)), after the run ends at \(DurationText.format(plan.duration))")
+                }
+            }
+            if at >= plan.duration { error(atNode, itemPath + ".at", "\(DurationText.format(at)) is not before the end of the run (\(DurationText.format(plan.duration)))") }
+
+            func target() -> FaultTarget? {
+                guard let targetNode = values["target"] else {
+                    error(item, itemPath, "missing required field \"target\" (a master such as master-1, or etcd-leader, etcd-follower, random-master)")
+                    return nil
+                }
+                guard let text = string(targetNode, itemPath + ".target") else { return nil }
+                switch text {
+                case "etcd-leader": return .etcdLeader
+                case "etcd-follower": return .etcdFollower
+                case "random-master":
+                    if let countNode = values["count"], let count = int(countNode, itemPath + ".count", 1...plan.memberCount) {
+                        return .randomMasters(count: count)
+                    }
+                    return .randomMaster
+                default:
+                    guard masterNames.contains(text) else {
+                        let hint = closestName(to: text, in: masterNames + ["etcd-leader", "etcd-follower", "random-master"]).map { "; did you mean \"\($0)\"?" } ?? ""
+                        error(targetNode, itemPath + ".target", "no host \"\(text)\" in a cluster of \(plan.memberCount) masters\(hint)")
+                        return nil
+                    }
+                    return .named(text)
+                }
+            }
+            func hosts(_ key: String) -> [String]? {
+                guard let node = values[key] else {
+                    error(item, itemPath, "missing required field \"\(key)\"")
+                    return nil
+                }
+                guard let names = stringList(node, itemPath + "." + key) else { return nil }
+                for name in names where !masterNames.contains(name) {
+                    error(node, itemPath + "." + key, "no host \"\(name)\" in a cluster of \(plan.memberCount) masters")
+                }
+                return names
+            }
+
+            var effect: FaultEffect?
+            switch kind {
+            case "node-crash", "etcd-member-crash":
+                effect = target().map { .crash($0) }
+            case "etcd-data-loss":
+                effect = target().map { .dataLoss($0) }
+            case "network-partition":
+                let mode = values["mode"].flatMap { choice($0, itemPath + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
+                switch mode {
+                case "split":
+                    guard let groupsNode = values["groups"], let groupItems = list(groupsNode, itemPath + ".groups") else {
+                        error(item, itemPath, "a split partition needs \"groups\": a list of lists of hosts")
+                        continue
+                    }
+                    var groups: [[String]] = []
+                    for (groupIndex, group) in groupItems.enumerated() {
+                        let groupPath = itemPath + ".groups[\(groupIndex)]"
+                        guard let names = stringList(group, groupPath) else { continue }
+                        for name in names where !masterNames.contains(name) { error(group, groupPath, "no host \"\(name)\" in a cluster of \(plan.memberCount) masters") }
+                        groups.append(names)
+                    }
+                    if groups.count < 2 { error(groupsNode, itemPath + ".groups", "a split needs at least two groups") }
+                    effect = .partition(.split(groups))
+                case "one-way":
+                    if let from = hosts("from"), let to = hosts("to") { effect = .partition(.oneWay(from: from, to: to)) }
+                case "bridge":
+                    if let from = hosts("from"), let to = hosts("to") { effect = .partition(.bridge(left: from, right: to)) }
+                default:
+                    effect = target().map { .partition(.isolate($0)) }
+                }
+            case "network-delay":
+                let latency = values["latency"].flatMap { duration($0, itemPath + ".latency") }
+                let jitter = values["jitter"].flatMap { duration($0, itemPath + ".jitter", allowZero: true) } ?? .zero
+                if values["latency"] == nil { error(item, itemPath, "missing required field \"latency\"") }
+                if let latency, let selector = target() { effect = .delay(selector, latency: latency, jitter: jitter) }
+            case "network-loss":
+                if values["probability"] == nil { error(item, itemPath, "missing required field \"probability\"") }
+                if let p = values["probability"].flatMap({ probability($0, itemPath + ".probability") }), let selector = target() {
+                    effect = .loss(selector, probability: p)
+                }
+            case "fsync-stall":
+                effect = target().map { .fsyncStall($0) }
+                if values["duration"] == nil { error(item, itemPath, "an fsync-stall needs a \"duration\"") }
+            case "process-pause":
+                effect = target().map { .pause($0) }
+            case "time-skew":
+                var offset = SimDuration.zero
+                if let offsetNode = values["offset"], case .scalar(let scalar) = offsetNode {
+                    let negative = scalar.string.hasPrefix("-")
+                    let text = negative ? String(scalar.string.dropFirst()) : scalar.string
+                    switch DurationText.parse(text) {
+                    case .success(let value): offset = negative ? .zero - value : value
+                    case .failure(let failure): error(offsetNode, itemPath + ".offset", failure.description)
+                    }
+                }
+                let drift = values["drift-ppm"].flatMap { int($0, itemPath + ".drift-ppm", -500_000...500_000) } ?? 0
+                if values["offset"] == nil && values["drift-ppm"] == nil { error(item, itemPath, "a time-skew needs \"offset\" and/or \"drift-ppm\"") }
+                effect = target().map { .timeSkew($0, offset: offset, driftPpm: Int64(drift)) }
+            default:
+                preconditionFailure("implemented fault kind \(kind) has no reader")
+            }
+            for key in ["mode", "groups", "from", "to"] where values[key] != nil && kind != "network-partition" {
+                error(values[key], itemPath + "." + key, "\"\(key)\" applies to network-partition only")
+            }
+            if let effect { plan.faults.append(PlannedFault(effect: effect, at: at, duration: length, kindName: kind)) }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import FaultlineSim
+
+/// The four operations of the client history (DESIGN.md §5, `--history`).
+public enum ClientOperationKind: String, Sendable, Hashable, CaseIterable {
+    case get, put, delete, cas
+}
+
+/// One operation a client issued against etcd, as the client saw it.
+///
+/// Invariants: `returned == nil` means the outcome is unknown (the request timed out: it may or may
+/// not have taken effect, at any time after `called`); otherwise `called <= returned`. For `get`,
+/// `value` is what was read (`""` for a missing key); for `cas`, `ok` is false when the compare failed.
+public struct ClientOperation: Sendable, Hashable {
+    public var client: Int
+    public var kind: ClientOperationKind
+    public var key: String
+    public var value: String
+    public var expected: String
+    public var ok: Bool
+    public var called: SimInstant
+    public var returned: SimInstant?
+
+    public init(client: Int, kind: ClientOperationKind, key: String, value: String, expected: String = "",
+                ok: Bool, called: SimInstant, returned: SimInstant?) {
+        self.client = client
+        self.kind = kind
+        self.key = key
+        self.value = value
+        self.expected = expected
+        self.ok = ok
+        self.called = called
+        self.returned = returned
+    }
+}
+
+/// How clients load etcd: closed-loop clients (one request in flight each, as Jepsen's are), each
+/// picking an operation and a key from its own random stream.
+public struct ClientWorkload: Sendable, Hashable {
+    public var clients: Int = 5
+    public var keys: Int = 10
+    /// Mean think time between a response and the next request.
+    public var thinkTime: SimDuration = .milliseconds(100)
+    /// Relative weights of get / put / delete / cas.
+    public var weightGet: Double = 0.5
+    public var weightPut: Double = 0.3
+    public var weightDelete: Double = 0.05
+    public var weightCas: Double = 0.15
+    /// clientv3's per-request context timeout as commonly configured (etcdctl's --command-timeout is 5 s).
+    public var requestTimeout: SimDuration = .seconds(5)
+    /// Redirects followed before giving up on one attempt (a follower names the leader it knows).
+    public var maxRedirects: Int = 3
+
+    public init() {}
+
+    func drawKind(_ random: inout SimRandom) -> ClientOperationKind {
+        let total = weightGet + weightPut + weightDelete + weightCas
+        var roll = random.unitInterval() * total
+        if roll < weightGet { return .get }
+        roll -= weightGet
+        if roll < weightPut { return .put }
+        roll -= weightPut
+        if roll < weightDelete { return .delete }
+        return .cas
+    }
+}

@@ -1,0 +1,74 @@
+import FaultlineSim
+
+/// A closed-loop etcd client: one request in flight at a time, like a Jepsen client.
+///
+/// It talks to one member (its endpoint), follows redirects to the leader a member names, moves to the
+/// next endpoint when a member is unavailable or silent (as clientv3's balancer does), and gives up on
+/// a request after `requestTimeout`: a timed-out write is recorded with an unknown outcome; a timed-out
+/// read is dropped from the history (a read has no effect, so leaving it out loses nothing).
+///
+/// Invariant: at most one request outstanding; every issued write ends in the history exactly once.
+struct EtcdClientState {
+    struct Outstanding {
+        var request: EtcdClientRequest
+        var called: SimInstant
+        var target: Int
+        var redirects: Int
+        var timeout: TimerHandle
+    }
+
+    let index: Int
+    let host: HostID
+    var endpoint: Int
+    var random: SimRandom
+    var counter: UInt32 = 0
+    var outstanding: Outstanding?
+    /// The last value this client saw for each key (cas compares against it).
+    var lastSeen: [String]
+
+    init(index: Int, host: HostID, memberCount: Int, keys: Int, random: SimRandom) {
+        self.index = index
+        self.host = host
+        self.endpoint = index % memberCount
+        self.random = random
+        self.lastSeen = Array(repeating: "", count: keys)
+    }
+
+    /// Draws the next request.
+    mutating func nextRequest(workload: ClientWorkload) -> EtcdClientRequest {
+        counter += 1
+        let keyIndex = random.uniform(0..<workload.keys)
+        var kind = workload.drawKind(&random)
+        // A value compare on a key this client has never seen would only compare against "": turn it
+        // into a put so that every cas tests a value somebody wrote.
+        if kind == .cas && lastSeen[keyIndex].isEmpty { kind = .put }
+        let value = kind == .put || kind == .cas ? "c\(index)-\(counter)" : ""
+        return EtcdClientRequest(
+            id: UInt64(index) << 32 | UInt64(counter), client: index, kind: kind, key: "k\(keyIndex)",
+            value: value, expected: kind == .cas ? lastSeen[keyIndex] : "")
+    }
+
+    /// Remembers what a completed operation revealed about its key.
+    mutating func learn(_ operation: ClientOperation) {
+        guard let keyIndex = Int(operation.key.dropFirst()), keyIndex < lastSeen.count else { return }
+        switch operation.kind {
+        case .get: lastSeen[keyIndex] = operation.value
+        case .put: lastSeen[keyIndex] = operation.value
+        case .delete: lastSeen[keyIndex] = ""
+        case .cas: if operation.ok { lastSeen[keyIndex] = operation.value }
+        }
+    }
+
+    mutating func rotateEndpoint(memberCount: Int) {
+        endpoint = (endpoint + 1) % memberCount
+    }
+
+    /// The history record of the outstanding request with the given outcome.
+    func record(_ outstanding: Outstanding, value: String, ok: Bool, returned: SimInstant?) -> ClientOperation {
+        let request = outstanding.request
+        return ClientOperation(
+            client: index, kind: request.kind, key: request.key,
+            value: request.kind == .get ? value : request.value,
+            expected: request.expected, ok: ok, called: outstanding.called, returned: returned)
+    }
+}

@@ -1,0 +1,248 @@
+import FaultlineSim
+
+/// What one member step asks the world to do.
+struct MemberOutput {
+    struct Answer {
+        let client: HostID
+        let requestID: UInt64
+        let result: EtcdClientResult
+    }
+    var persistToken: UInt64?
+    var raftMessages: [RaftMessage<EtcdRequest>] = []
+    var answers: [Answer] = []
+    var handledReadies: [RaftReady<EtcdRequest>] = []
+}
+
+/// One etcd member: a Raft node, its MVCC store and the server glue between them and the clients.
+///
+/// Invariants:
+/// - One Ready at a time: a Ready that must be persisted is held until the persist completes; its
+///   messages are sent and its committed entries applied only then (etcd's raft loop, synchronous).
+/// - `durable` is exactly what completed persists wrote; a restart rebuilds everything else from it.
+/// - A client gets an answer only for what is known: applied writes, confirmed reads, or requests that
+///   definitely took no effect (not leader, proposal overwritten).
+public struct EtcdMember {
+    struct PendingProposal {
+        let request: EtcdClientRequest
+        let client: HostID
+        let term: UInt64
+    }
+
+    struct PendingRead {
+        let request: EtcdClientRequest
+        let client: HostID
+    }
+
+    public let index: Int
+    let id: MemberID
+    let voters: [MemberID]
+    let flags: EtcdFlags
+    let seed: UInt64
+    var node: RaftNode<EtcdRequest>
+    public private(set) var store = MVCCStore()
+    /// What has been persisted: survives crashes.
+    public private(set) var durable = RaftDurableState<EtcdRequest>()
+    var staged: RaftDurableState<EtcdRequest>?
+    var inflight: RaftReady<EtcdRequest>?
+    var persistCounter: UInt64 = 0
+    var incarnation: UInt64 = 0
+    public private(set) var appliedIndex: UInt64 = 0
+    /// Lookups by log index / read id only; never iterated, so hash order cannot leak.
+    var pendingProposals: [UInt64: PendingProposal] = [:]
+    var pendingReads: [UInt64: PendingRead] = [:]
+    /// Confirmed reads waiting for the apply index to reach their read index, in confirmation order.
+    var readsWaitingApply: [(index: UInt64, read: PendingRead)] = []
+
+    init(index: Int, voters: [MemberID], flags: EtcdFlags, seed: UInt64) {
+        self.index = index
+        self.id = MemberID(index + 1)
+        self.voters = voters
+        self.flags = flags
+        self.seed = seed
+        self.node = RaftNode(config: Self.config(id: MemberID(index + 1), voters: voters, flags: flags),
+                             restoring: RaftDurableState<EtcdRequest>(),
+                             random: SimRandom(seed: seed, stream: "etcd.raft.\(index).0"))
+    }
+
+    static func config(id: MemberID, voters: [MemberID], flags: EtcdFlags) -> RaftConfig {
+        var config = RaftConfig(id: id, voters: voters)
+        // The tick is the heartbeat interval, so the election timeout in ticks is their ratio (etcd:
+        // ElectionTick = election-timeout / heartbeat-interval, HeartbeatTick = 1).
+        config.electionTicks = Int(max(1, flags.electionTimeoutMs / max(1, flags.heartbeatIntervalMs)))
+        config.heartbeatTicks = 1
+        config.preVote = flags.preVote
+        config.checkQuorum = flags.checkQuorum
+        config.bugs = flags.bugs
+        return config
+    }
+
+    /// True when this member leads and has committed an entry of its own term (its leadership is known
+    /// to a quorum and it can serve linearizable requests).
+    public var isEstablishedLeader: Bool { node.isLeader && node.hasCommittedInCurrentTerm }
+    public var isLeader: Bool { node.isLeader }
+    public var term: UInt64 { node.term }
+    public var leaderHint: Int? { node.leader.map { Int($0.rawValue) - 1 } }
+
+    /// Rebuilds volatile state from durable state (a fresh start is a restart from empty durable state).
+    mutating func restart(now: SimInstant) {
+        incarnation += 1
+        node = RaftNode(config: Self.config(id: id, voters: voters, flags: flags), restoring: durable,
+                        random: SimRandom(seed: seed, stream: "etcd.raft.\(index).\(incarnation)"))
+        staged = nil
+        inflight = nil
+        pendingProposals.removeAll()
+        pendingReads.removeAll()
+        readsWaitingApply.removeAll()
+        // The MVCC store is rebuilt from the snapshot and the committed log: etcd replays its WAL into
+        // the backend on start; applying the same entries again yields the same store.
+        store = durable.snapshot?.data ?? MVCCStore()
+        appliedIndex = durable.snapshot?.index ?? 0
+        let committed = durable.hardState.commit
+        for entry in durable.entries where entry.index > appliedIndex && entry.index <= committed {
+            _ = apply(entry)  // nobody waits for answers across a restart
+        }
+        node.markApplied(appliedIndex)
+    }
+
+    mutating func tick() { node.tick() }
+
+    /// Forgets everything durable (a lost data directory); takes effect at the next restart.
+    mutating func wipe() {
+        durable = RaftDurableState<EtcdRequest>()
+        staged = nil
+        inflight = nil
+    }
+
+    mutating func step(_ message: RaftMessage<EtcdRequest>) { node.step(message) }
+
+    /// A client request arrived.
+    mutating func receive(_ request: EtcdClientRequest, from client: HostID, into output: inout MemberOutput) {
+        guard node.isLeader else {
+            let result: EtcdClientResult = leaderHint.map { .redirect(leader: $0) } ?? .unavailable(reason: "no leader")
+            output.answers.append(.init(client: client, requestID: request.id, result: result))
+            return
+        }
+        switch request.kind {
+        case .get:
+            pendingReads[request.id] = PendingRead(request: request, client: client)
+            node.readIndex(requestID: request.id)
+        case .put, .delete, .cas:
+            switch node.propose(Self.command(for: request)) {
+            case .accepted(let index, let term):
+                pendingProposals[index] = PendingProposal(request: request, client: client, term: term)
+            case .dropped:
+                let result: EtcdClientResult = leaderHint.map { .redirect(leader: $0) } ?? .unavailable(reason: "proposal dropped")
+                output.answers.append(.init(client: client, requestID: request.id, result: result))
+            }
+        }
+    }
+
+    static func command(for request: EtcdClientRequest) -> EtcdRequest {
+        switch request.kind {
+        case .put:
+            return .put(key: request.key, value: request.value)
+        case .delete:
+            return .deleteRange(key: request.key, end: nil)
+        case .cas:
+            return .txn(Txn(compare: [.value(key: request.key, .equal, request.expected)],
+                            success: [.put(key: request.key, value: request.value)], failure: []))
+        case .get:
+            preconditionFailure("reads go through ReadIndex, not the log")
+        }
+    }
+
+    /// A persist completed: the held Ready is durable, so its messages may leave and its entries apply.
+    mutating func persisted(token: UInt64, into output: inout MemberOutput) {
+        guard token == persistCounter, let ready = inflight, let next = staged else { return }
+        durable = next
+        staged = nil
+        inflight = nil
+        handle(ready, into: &output)
+    }
+
+    /// Drains Readies until one needs a persist (then holds it) or none is left.
+    mutating func process(into output: inout MemberOutput, now: SimInstant) {
+        var bound = 64  // Readies per step; each is a bounded batch, so this is far above need.
+        while inflight == nil, node.hasReady, bound > 0 {
+            bound -= 1
+            let ready = node.ready()
+            if ready.needsPersist {
+                var next = durable
+                next.absorb(ready)
+                staged = next
+                inflight = ready
+                persistCounter += 1
+                output.persistToken = persistCounter
+                return
+            }
+            handle(ready, into: &output)
+        }
+        _ = now
+    }
+
+    mutating func handle(_ ready: RaftReady<EtcdRequest>, into output: inout MemberOutput) {
+        output.raftMessages.append(contentsOf: ready.messages)
+        if let snapshot = ready.snapshot, snapshot.index > appliedIndex {
+            store = snapshot.data
+            appliedIndex = snapshot.index
+        }
+        for entry in ready.committedEntries where entry.index > appliedIndex {
+            if let answer = apply(entry) { output.answers.append(answer) }
+        }
+        for readState in ready.readStates {
+            guard let read = pendingReads.removeValue(forKey: readState.requestID) else { continue }
+            readsWaitingApply.append((readState.index, read))
+        }
+        serveReads(into: &output)
+        if !node.isLeader { failPending(into: &output) }
+        node.advance(ready)
+        output.handledReadies.append(ready)
+        maybeCompact()
+    }
+
+    /// Applies one committed entry to the store; returns the answer owed to the client that proposed
+    /// it, if this member proposed it and is still waiting.
+    mutating func apply(_ entry: RaftEntry<EtcdRequest>) -> MemberOutput.Answer? {
+        appliedIndex = entry.index
+        guard let command = entry.command else { return nil }
+        let response = store.apply(command)
+        guard let pending = pendingProposals.removeValue(forKey: entry.index) else { return nil }
+        guard pending.term == entry.term else {
+            return .init(client: pending.client, requestID: pending.request.id, result: .unavailable(reason: "proposal overwritten"))
+        }
+        return .init(client: pending.client, requestID: pending.request.id, result: .ok(value: "", succeeded: response.succeeded))
+    }
+
+    mutating func serveReads(into output: inout MemberOutput) {
+        guard !readsWaitingApply.isEmpty else { return }
+        var waiting: [(index: UInt64, read: PendingRead)] = []
+        for item in readsWaitingApply {
+            if item.index <= appliedIndex {
+                let value = store.get(item.read.request.key)?.value ?? ""
+                output.answers.append(.init(client: item.read.client, requestID: item.read.request.id,
+                                            result: .ok(value: value, succeeded: true)))
+            } else {
+                waiting.append(item)
+            }
+        }
+        readsWaitingApply = waiting
+    }
+
+    /// A member that lost leadership answers its unconfirmed reads: they had no effect. Proposals stay
+    /// pending: they may still commit under the next leader, and the apply loop settles them.
+    mutating func failPending(into output: inout MemberOutput) {
+        guard !pendingReads.isEmpty else { return }
+        let ids = pendingReads.keys.sorted()
+        for id in ids {
+            let read = pendingReads.removeValue(forKey: id)!
+            output.answers.append(.init(client: read.client, requestID: id, result: .unavailable(reason: "leadership lost")))
+        }
+    }
+
+    /// Takes a snapshot and compacts the log every `snapshot-count` applied entries (bounded memory).
+    mutating func maybeCompact() {
+        let snapshotIndex = durable.snapshot?.index ?? 0
+        guard appliedIndex >= snapshotIndex + UInt64(flags.snapshotCount) else { return }
+        node.compact(upTo: appliedIndex, snapshot: store)
+    }
+}

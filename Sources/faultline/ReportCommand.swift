@@ -1,0 +1,121 @@
+import ArgumentParser
+import FaultlineChaos
+import FaultlineCluster
+import FaultlineReport
+import Foundation
+
+/// `faultline report`: recovery percentiles and violations from the database, or any read-only SQL.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Query recorded runs: recovery percentiles, failing runs, violations, or your own SQL.",
+        discussion: "Canned queries live in Reports/queries/*.sql; run them with --sql \"$(cat Reports/queries/x.sql)\" or with sqlite3."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json, html
+    }
+
+    enum View: String, ExpressibleByArgument, CaseIterable {
+        case percentiles, failing, violations
+    }
+
+    @Option(name: .customLong("db"), help: "The database to read.") var path: String = "Reports/faultline.sqlite"
+    @Option(help: "Only this scenario (by metadata.name).") var scenario: String?
+    @Option(help: "What to show: percentiles, failing or violations.") var view: View = .percentiles
+    @Option(help: "A read-only SQL query to run instead.") var sql: String?
+    @Option(help: "table, csv, json or html (html: the full report page).") var format: Format = .table
+    @Option(help: "Write the output to this file instead of standard output.") var output: String?
+
+    func run() throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw fail("\(path): no such database; record runs first with faultline run or sweep", code: ExitStatus.invalidInput)
+        }
+        let text: String
+        do {
+            let store = try ReportStore(path: path)
+            if format == .html {
+                text = renderHTML(title: "Faultline report" + (scenario.map { ": \($0)" } ?? ""),
+                                  percentiles: try store.recoveryPercentiles(scenario: scenario),
+                                  failing: try store.failingRuns(scenario: scenario),
+                                  violations: try store.violations(scenario: scenario))
+            } else {
+                let result: QueryResult
+                if let sql {
+                    result = try store.query(sql)
+                } else {
+                    switch view {
+                    case .percentiles: result = try store.recoveryPercentiles(scenario: scenario)
+                    case .failing: result = try store.failingRuns(scenario: scenario)
+                    case .violations: result = try store.violations(scenario: scenario)
+                    }
+                }
+                switch format {
+                case .table: text = renderTable(result)
+                case .csv: text = renderCSV(result)
+                case .json: text = renderJSON(result)
+                case .html: preconditionFailure("handled above")
+                }
+            }
+        } catch {
+            throw fail("\(error)", code: ExitStatus.invalidInput)
+        }
+        if let output {
+            try writeFile(text, to: output)
+        } else {
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
+/// `faultline list`: the shipped scenarios and the fault, invariant and metric vocabularies.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List scenarios, faults, invariants or metrics."
+    )
+
+    enum Topic: String, ExpressibleByArgument, CaseIterable {
+        case scenarios, faults, invariants, metrics
+    }
+
+    @Argument(help: "scenarios, faults, invariants or metrics.") var topic: Topic = .scenarios
+    @Option(help: "Folder of scenarios.") var directory: String = "Scenarios"
+
+    func run() throws {
+        switch topic {
+        case .scenarios:
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+            guard !files.isEmpty else { throw fail("\(directory): no scenario files (*.yaml)", code: ExitStatus.invalidInput) }
+            for file in files {
+                let path = directory + "/" + file
+                let summary = (try? String(contentsOfFile: path, encoding: .utf8))?
+                    .split(separator: "\n").first { $0.hasPrefix("#") }
+                    .map { $0.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""
+                print("\(path.padding(toLength: 44, withPad: " ", startingAt: 0)) \(summary)")
+            }
+        case .faults:
+            for entry in FaultCatalog.entries {
+                print("\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            }
+        case .invariants:
+            for entry in InvariantCatalog.entries {
+                print("\(entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(entry.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            }
+        case .metrics:
+            for entry in MetricCatalog.entries {
+                print("\(entry.name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            }
+        }
+    }
+}
+
+/// The client history of a run as DESIGN.md §5's JSON lines.
+enum HistoryExport {
+    static func jsonLines(_ operations: [ClientOperation]) -> String {
+        renderHistory(operations.map {
+            ClientOperationRecord(client: $0.client, op: $0.kind.rawValue, key: $0.key, value: $0.value, expected: $0.expected,
+                                  ok: $0.ok, call: $0.called.nanosecondsSinceStart, returned: $0.returned?.nanosecondsSinceStart)
+        })
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// Exit codes of DESIGN.md §5.
+enum ExitStatus {
+    static let pass: Int32 = 0
+    static let safety: Int32 = 1
+    static let liveness: Int32 = 3
+    static let usage: Int32 = 64
+    static let invalidInput: Int32 = 65
+    static let internalError: Int32 = 70
+}
+
+/// Prints `message` to standard error as `faultline: error: ...` and exits with `code`.
+/// Used for bad input (65) and internal errors (70); ArgumentParser itself exits 64 for usage errors.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    FileHandle.standardError.write(Data("faultline: error: \(message)\n".utf8))
+    return ExitCode(code)
+}
+
+/// A usage error detected after parsing (e.g. a malformed `--seeds` value): exit 64.
+func usageError(_ message: String) -> ExitCode { fail(message, code: ExitStatus.usage) }
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("faultline: \(message)\n".utf8))
+}
+
+/// True when standard error is a terminal (progress bars only then).
+var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+
+/// The wall clock, for the CLI only (run timestamps, wall seconds): never passed into a simulation.
+enum WallClock {
+    static func seconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// UTC ISO 8601, e.g. 2026-11-23T01:40:00Z, recorded with each run in the database.
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import FaultlineChaos
+import Foundation
+
+/// `faultline validate SCENARIO...`: checks scenario files without running them.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Validate scenario files; print every problem with file, line, column and field path."
+    )
+
+    @Argument(help: "Scenario files (YAML).") var scenarios: [String]
+
+    func validate() throws {
+        guard !scenarios.isEmpty else { throw ValidationError("name at least one scenario file") }
+    }
+
+    func run() throws {
+        var invalid = 0
+        for path in scenarios {
+            do {
+                let plan = try ScenarioLoader.plan(path: path)
+                print("\(path): ok (\(plan.name): \(plan.memberCount) masters, \(plan.faults.count) scheduled faults\(plan.nemesis == nil ? "" : ", nemesis"), \(plan.duration))")
+            } catch {
+                invalid += 1
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+            }
+        }
+        if invalid > 0 { throw ExitCode(ExitStatus.invalidInput) }
+    }
+}
