@@ -40,22 +40,59 @@ public final class ReportStore: @unchecked Sendable {
         }
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-        } catch {
-            throw ReportStoreError(path: path, reason: "cannot open the database: \(error)")
-        }
+        pool = try Self.openPool(path: path, configuration: configuration)
         let migrator = Self.migrator
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded {
                 throw ReportStoreError(path: path, reason: "was written by a newer Faultline (unknown schema migrations); upgrade faultline or use another --db")
             }
-            try migrator.migrate(pool)
+            try Self.migrate(pool, with: migrator)
         } catch let error as ReportStoreError {
             throw error
         } catch {
             throw ReportStoreError(path: path, reason: "cannot prepare the schema: \(error)")
+        }
+    }
+
+    /// Opens the pool, retrying while another process holds the lock.
+    ///
+    /// Why: switching a brand-new file to WAL (`PRAGMA journal_mode = WAL`) needs an exclusive lock,
+    /// and SQLite reports SQLITE_BUSY for it without calling the busy handler, so two sweeps that
+    /// create the same database at the same instant would otherwise fail. Retries back off up to ~30 s.
+    static func openPool(path: String, configuration: Configuration) throws(ReportStoreError) -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where
+                (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 300 {
+                attempt += 1
+                usleep(useconds_t(min(attempt, 10) * 10_000))
+            } catch {
+                throw ReportStoreError(path: path, reason: "cannot open the database: \(error)")
+            }
+        }
+    }
+
+    /// Applies the migrations, tolerating another process that applies them at the same moment.
+    ///
+    /// Why: GRDB reads the applied migrations in a deferred transaction, so two processes opening a
+    /// new file can both decide v1 is missing; the loser fails with "table already exists". After such
+    /// a failure the schema is re-read: if the other process completed it, all is well.
+    static func migrate(_ pool: DatabasePool, with migrator: DatabaseMigrator) throws {
+        var attempt = 0
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                attempt += 1
+                let complete = (try? pool.read { db in try migrator.hasCompletedMigrations(db) }) ?? false
+                if complete { return }
+                if attempt >= 5 { throw error }
+                usleep(50_000)
+            }
         }
     }
 

@@ -117,6 +117,12 @@ public struct EtcdMember {
 
     /// A client request arrived.
     mutating func receive(_ request: EtcdClientRequest, from client: HostID, into output: inout MemberOutput) {
+        if request.kind == .get && flags.bugs.contains(.readWithoutReadIndex) {
+            // Broken on purpose: any member answers reads from its own state, leader or not.
+            pendingReads[request.id] = PendingRead(request: request, client: client)
+            node.readIndex(requestID: request.id)
+            return
+        }
         guard node.isLeader else {
             let result: EtcdClientResult = leaderHint.map { .redirect(leader: $0) } ?? .unavailable(reason: "no leader")
             output.answers.append(.init(client: client, requestID: request.id, result: result))

@@ -218,8 +218,11 @@ public struct RaftNode<Command: RaftCommand> {
     }
 
     mutating func campaign() {
-        if config.preVote && role != .preCandidate {
+        // A pre-candidate whose round timed out starts another pre-vote round, never a real election:
+        // that is what keeps a partitioned node's term from growing (etcd raft.go, hup).
+        if config.preVote {
             becomePreCandidate()
+            resetTimers()
             if grantedVotes >= config.quorum {
                 campaignForReal()
                 return
