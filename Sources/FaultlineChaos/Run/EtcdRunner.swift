@@ -281,12 +281,12 @@ struct Execution {
         case .named(let name):
             return sim.host(named: name).map { [$0] } ?? []
         case .etcdLeader:
-            if let leader = world.members.indices.first(where: { world.members[$0].isLeader && sim.isUp(members[$0]) }) {
+            if let leader = world.members.indices.first(where: { world.members[$0].isLeader && world.isRunning(member: $0, in: sim) }) {
                 return [members[leader]]
             }
             return faultRandom.choose(from: upMembers.isEmpty ? members : upMembers).map { [$0] } ?? []
         case .etcdFollower:
-            let followers = members.indices.filter { !world.members[$0].isLeader && sim.isUp(members[$0]) }.map { members[$0] }
+            let followers = members.indices.filter { !world.members[$0].isLeader && world.isRunning(member: $0, in: sim) }.map { members[$0] }
             return faultRandom.choose(from: followers.isEmpty ? members : followers).map { [$0] } ?? []
         case .randomMaster:
             return faultRandom.choose(from: members).map { [$0] } ?? []

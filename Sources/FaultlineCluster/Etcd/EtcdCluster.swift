@@ -55,6 +55,10 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     /// Hosts of the members, by member index.
     public let memberHosts: [HostID]
     public let clientHosts: [HostID]
+    /// The host incarnation each member last started in (nil before its first start). A member whose
+    /// host restarted but has not yet run its `.started` event still holds its pre-crash volatile state,
+    /// which checkers and metrics must not read: see `isRunning`.
+    var startedIncarnation: [UInt32?]
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
     public var clientsStopAt: SimInstant = .distantFuture
 
@@ -86,6 +90,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         self.roles = roles
         self.clients = clients
         let voters = (0..<memberCount).map { MemberID($0 + 1) }
+        self.startedIncarnation = Array(repeating: nil, count: memberCount)
         self.members = (0..<memberCount).map { index in
             EtcdMember(index: index, voters: voters, flags: flags, seed: sim.seed)
         }
@@ -111,6 +116,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         switch event.kind {
         case .started:
             members[index].restart(now: event.time)
+            startedIncarnation[index] = sim.incarnation(of: event.host)
             observer.observeStart(member: index, durable: members[index].durable, at: event.time)
             sim.setTimer(on: event.host, after: .milliseconds(flags.heartbeatIntervalMs), .raftTick)
         case .timer(_, .raftTick):
@@ -215,14 +221,21 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
 
     // MARK: - Queries for checkers and metrics (read-only)
 
+    /// True when the member's host is up and the member has started in the host's current incarnation,
+    /// so its volatile state is live (not left over from before a crash).
+    public func isRunning(member index: Int, in sim: Simulation<EtcdNetworkMessage, EtcdTimer>) -> Bool {
+        let host = memberHosts[index]
+        return sim.isUp(host) && startedIncarnation[index] == sim.incarnation(of: host)
+    }
+
     /// The member that leads with a quorum behind it: it is running, has committed an entry of its
     /// term, and a quorum of running members (itself included) that it can reach both ways follow it in
     /// that term. A leader cut off by a partition does not count, even before check-quorum deposes it.
     public func establishedLeader(in sim: Simulation<EtcdNetworkMessage, EtcdTimer>) -> Int? {
         let quorum = members.count / 2 + 1
-        for (index, member) in members.enumerated() where sim.isUp(memberHosts[index]) && member.isEstablishedLeader {
+        for (index, member) in members.enumerated() where isRunning(member: index, in: sim) && member.isEstablishedLeader {
             var followers = 1
-            for (other, peer) in members.enumerated() where other != index && sim.isUp(memberHosts[other]) {
+            for (other, peer) in members.enumerated() where other != index && isRunning(member: other, in: sim) {
                 if peer.term == member.term, peer.leaderHint == index,
                    sim.canReach(from: memberHosts[index], to: memberHosts[other]),
                    sim.canReach(from: memberHosts[other], to: memberHosts[index]) {
