@@ -33,8 +33,9 @@ struct ReplayCommand: ParsableCommand {
         let plan = try loadPlan(scenario)
         let wantedKinds = Set(kinds.compactMap(TraceRecord.Kind.init(rawValue:)))
         let filter = TraceFilter(hostNames: hosts, kinds: wantedKinds, from: from, to: to, limit: limit)
-        // Hosts are registered masters first, then clients (EtcdCluster.init): the trace's ids map back.
+        // Hosts are registered masters first, then clients, then watchers (EtcdCluster.init).
         let hostNames = (0..<plan.memberCount).map { "master-\($0 + 1)" } + (0..<plan.workload.clients).map { "client-\($0 + 1)" }
+            + (0..<plan.workload.watchers).map { "watcher-\($0 + 1)" }
         for name in hosts where !hostNames.contains(name) {
             throw usageError("--host \(name): no such host; hosts are \(hostNames.joined(separator: ", "))")
         }

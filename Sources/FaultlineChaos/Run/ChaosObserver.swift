@@ -11,6 +11,8 @@ struct ChaosObserver: EtcdObserver {
     var timeline: [TimelineEntry] = []
     var operations: [ClientOperation] = []
     var raftSafety: RaftSafetyChecker
+    /// Present when `etcd.watch-ordered` is checked.
+    var watchChecker: WatchChecker?
     let checked: [String]
 
     /// The last leader the sampler saw (member index), to log leader changes once.
@@ -21,9 +23,10 @@ struct ChaosObserver: EtcdObserver {
     var convergedLeaderAt: SimInstant?
     var convergedWriteAt: SimInstant?
 
-    init(memberCount: Int, invariants: [String]) {
+    init(memberCount: Int, watchers: Int, invariants: [String]) {
         self.checked = invariants
         self.raftSafety = RaftSafetyChecker(memberCount: memberCount)
+        if invariants.contains(InvariantName.watchOrdered) { watchChecker = WatchChecker(watchers: watchers) }
         for name in invariants { ledger.declare(name, kind: .safety) }
         ledger.declare(InvariantName.converges, kind: .liveness)
     }
@@ -33,11 +36,15 @@ struct ChaosObserver: EtcdObserver {
     mutating func observeReady(member: Int, ready: RaftReady<EtcdRequest>, at time: SimInstant) {
         raftSafety.observe(member: member, ready: ready, at: time)
         drainRaftViolations()
+        if watchChecker != nil, ready.snapshot != nil || !ready.committedEntries.isEmpty {
+            watchChecker!.observeApplied(snapshot: ready.snapshot, entries: ready.committedEntries)
+        }
     }
 
     mutating func observeStart(member: Int, durable: RaftDurableState<EtcdRequest>, at time: SimInstant) {
         raftSafety.observeRestart(member: member, durable: durable, at: time)
         drainRaftViolations()
+        watchChecker?.observeRestart(durable: durable)
         if time > .start {
             timeline.append(TimelineEntry(at: time, kind: "member-restarted", subject: "master-\(member + 1)", detail: ""))
         }
@@ -49,6 +56,18 @@ struct ChaosObserver: EtcdObserver {
         // A completed write proves the API is available to clients again: a quorum, a leader, a path.
         recovery.satisfy(Metric.apiAvailable, at: returned, notBefore: operation.called)
         if convergedWriteAt == nil && operation.called >= convergenceStart { convergedWriteAt = returned }
+    }
+
+    mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant) {
+        guard watchChecker != nil else { return }
+        watchChecker!.observe(watcher: watcher, response: response, at: time)
+        for violation in watchChecker!.takeViolations() {
+            ledger.violate(InvariantName.watchOrdered, at: violation.time, violation.detail)
+        }
+        if case .canceled(let reason, let revision) = response {
+            timeline.append(TimelineEntry(at: time, kind: "watch-canceled", subject: "watcher-\(watcher + 1)",
+                                          detail: reason == .compacted ? "compacted at \(revision)" : reason.rawValue))
+        }
     }
 
     // MARK: Sampling and phases
@@ -83,6 +102,14 @@ struct ChaosObserver: EtcdObserver {
         checkConvergence(bound: plan.convergenceBound, end: end)
         checkExpectations(plan.expectations)
         if ledger.isDeclared(InvariantName.linearizable) { checkLinearizability() }
+        if let watchChecker, ledger.isDeclared(InvariantName.watchOrdered) {
+            let watchers = watchChecker.watchers.count
+            if watchers == 0 {
+                ledger.note(InvariantName.watchOrdered, "not exercised: the scenario has no watchers (workload.etcdWatchers)")
+            } else {
+                ledger.note(InvariantName.watchOrdered, "\(watchChecker.receivedCount) events to \(watchers) watcher(s) checked against \(watchChecker.truth.count) committed changes")
+            }
+        }
     }
 
     mutating func checkConvergence(bound: SimDuration, end: SimInstant) {

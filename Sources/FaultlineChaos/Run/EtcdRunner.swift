@@ -60,7 +60,8 @@ struct Execution {
         self.sim = Sim(seed: seed)
         sim.defaultLink = plan.link
         sim.traceSink = traceSink
-        let observer = ChaosObserver(memberCount: plan.memberCount, invariants: Self.checkedInvariants(plan))
+        let observer = ChaosObserver(memberCount: plan.memberCount, watchers: plan.workload.watchers,
+                                     invariants: Self.checkedInvariants(plan))
         self.world = EtcdCluster(sim: sim, memberCount: plan.memberCount, flags: plan.flags, workload: plan.workload,
                                  storageLatency: plan.storageLatency, observer: observer)
         self.faultRandom = sim.randomStream("chaos.faults")
@@ -68,7 +69,8 @@ struct Execution {
     }
 
     static func checkedInvariants(_ plan: RunPlan) -> [String] {
-        plan.invariants.isEmpty ? InvariantName.etcdSafety : plan.invariants
+        guard plan.invariants.isEmpty else { return plan.invariants }
+        return InvariantName.etcdSafety + (plan.workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
     }
 
     /// The end of the run, as an instant.

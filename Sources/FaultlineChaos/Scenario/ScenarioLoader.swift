@@ -303,11 +303,7 @@ struct ScenarioReader {
                 let known = InvariantName.etcdSafety + [InvariantName.watchOrdered]
                 for (index, item) in (list(value, path) ?? []).enumerated() {
                     if let name = choice(item, path + "[\(index)]", known, what: "invariant") {
-                        if name == InvariantName.watchOrdered {
-                            error(item, path + "[\(index)]", "invariant \(name) is not supported by the etcd runner yet")
-                        } else {
-                            plan.invariants.append(name)
-                        }
+                        plan.invariants.append(name)
                     }
                 }
             case "expectations":
@@ -369,7 +365,8 @@ struct ScenarioReader {
 
     /// etcd flags under their real names (etcd 3.5 `etcd --help`).
     mutating func readEtcdFlags(_ node: Node, _ path: String, into flags: inout EtcdFlags) {
-        let allowed = ["heartbeat-interval", "election-timeout", "snapshot-count", "pre-vote", "check-quorum", "unsafe-bugs"]
+        let allowed = ["heartbeat-interval", "election-timeout", "snapshot-count", "experimental-snapshot-catchup-entries",
+                       "auto-compaction-retention", "pre-vote", "check-quorum", "unsafe-bugs"]
         var heartbeat = flags.heartbeatIntervalMs, election = flags.electionTimeoutMs
         for (key, value) in fields(node, path, allowed: allowed) ?? [] {
             let fieldPath = path + "." + key
@@ -380,6 +377,10 @@ struct ScenarioReader {
                 if let duration = duration(value, fieldPath) { election = max(1, Int64(duration.milliseconds)) }
             case "snapshot-count":
                 if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCount = count }
+            case "experimental-snapshot-catchup-entries":
+                if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCatchUpEntries = count }
+            case "auto-compaction-retention":
+                if let count = int(value, fieldPath, 0...1_000_000_000) { flags.autoCompactionRetention = Int64(count) }
             case "pre-vote":
                 if let value = bool(value, fieldPath) { flags.preVote = value }
             case "check-quorum":
@@ -460,8 +461,18 @@ struct ScenarioReader {
     }
 
     mutating func readWorkload(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["etcdClients"]) ?? [] {
+        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers"]) ?? [] {
             let clientPath = path + "." + key
+            if key == "etcdWatchers" {
+                for (field, fieldValue) in fields(value, clientPath, allowed: ["watchers", "requireLeader"]) ?? [] {
+                    let fieldPath = clientPath + "." + field
+                    switch field {
+                    case "watchers": if let n = int(fieldValue, fieldPath, 0...100) { plan.workload.watchers = n }
+                    default: if let flag = bool(fieldValue, fieldPath) { plan.workload.watchRequireLeader = flag }
+                    }
+                }
+                continue
+            }
             let allowed = ["clients", "keys", "thinkTime", "requestTimeout", "mix"]
             for (field, fieldValue) in fields(value, clientPath, allowed: allowed) ?? [] {
                 let fieldPath = clientPath + "." + field

@@ -49,6 +49,13 @@ public struct ClientWorkload: Sendable, Hashable {
     public var requestTimeout: SimDuration = .seconds(5)
     /// Redirects followed before giving up on one attempt (a follower names the leader it knows).
     public var maxRedirects: Int = 3
+    /// Watchers: each keeps one watch stream on the client keyspace open, resuming after the last revision
+    /// it saw when the stream breaks (as the apiserver's watch cache does).
+    public var watchers: Int = 0
+    /// The keys watchers watch: [start, end), the whole client keyspace (`k0`, `k1`, ...).
+    public static let watchKeyRange = (start: "k", end: "l")
+    /// Whether watches require a leader (clientv3's `WithRequireLeader`, which the apiserver sets).
+    public var watchRequireLeader: Bool = true
 
     public init() {}
 

@@ -8,6 +8,14 @@ public struct EtcdFlags: Sendable, Hashable {
     public var electionTimeoutMs: Int64 = 1000
     /// `--snapshot-count`: entries applied between snapshots (etcd 3.5 default 100,000).
     public var snapshotCount: Int = 100_000
+    /// `--experimental-snapshot-catchup-entries` (etcd 3.6; fixed at 5,000 in 3.5): entries kept in the log
+    /// after a snapshot, so that a follower slightly behind catches up without a snapshot.
+    public var snapshotCatchUpEntries: Int = 5_000
+    /// `--auto-compaction-retention` in `--auto-compaction-mode=revision`: 0 (etcd's default) is off; N
+    /// makes the leader compact to `revision - N` every five minutes.
+    public var autoCompactionRetention: Int64 = 0
+    /// How often the revision compactor runs: fixed at 5 minutes in etcd (not a flag); tests shorten it.
+    public var autoCompactionIntervalMs: Int64 = 5 * 60 * 1000
     /// `--pre-vote`: on by default since etcd 3.5.
     public var preVote: Bool = true
     /// `--experimental-initial-corrupt-check` is unrelated; check-quorum is always on in etcd's raft config.
@@ -27,6 +35,12 @@ public protocol EtcdObserver {
     mutating func observeStart(member: Int, durable: RaftDurableState<EtcdRequest>, at time: SimInstant)
     /// A client operation completed (or timed out, with `returned == nil`).
     mutating func observeOperation(_ operation: ClientOperation)
+    /// A watcher received `response` on its stream `watchID`.
+    mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant)
+}
+
+extension EtcdObserver {
+    public mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant) {}
 }
 
 /// The etcd cluster model: `memberCount` members (one per master host) and closed-loop clients, all
@@ -43,6 +57,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     enum Role {
         case member(Int)
         case client(Int)
+        case watcher(Int)
         case none
     }
 
@@ -51,10 +66,12 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     public var observer: Observer
     public private(set) var members: [EtcdMember]
     var clients: [EtcdClientState]
+    var watchers: [EtcdWatcherState]
     var roles: [Role]
     /// Hosts of the members, by member index.
     public let memberHosts: [HostID]
     public let clientHosts: [HostID]
+    public let watcherHosts: [HostID]
     /// The host incarnation each member last started in (nil before its first start). A member whose
     /// host restarted but has not yet run its `.started` event still holds its pre-crash volatile state,
     /// which checkers and metrics must not read: see `isRunning`.
@@ -85,6 +102,16 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             clients.append(EtcdClientState(index: index, host: host, memberCount: memberCount, keys: workload.keys,
                                            random: sim.randomStream("etcd.client.\(index)")))
         }
+        var watcherHosts: [HostID] = []
+        var watchers: [EtcdWatcherState] = []
+        for index in 0..<workload.watchers {
+            let host = sim.addHost("watcher-\(index + 1)")
+            watcherHosts.append(host)
+            roles.append(.watcher(index))
+            watchers.append(EtcdWatcherState(index: index, host: host, endpoint: (memberCount - 1 - index % memberCount)))
+        }
+        self.watcherHosts = watcherHosts
+        self.watchers = watchers
         self.memberHosts = memberHosts
         self.clientHosts = clientHosts
         self.roles = roles
@@ -104,6 +131,8 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             handleMember(index, event, sim)
         case .client(let index):
             handleClient(index, event, sim)
+        case .watcher(let index):
+            handleWatcher(index, event, sim)
         case .none:
             break
         }
@@ -120,7 +149,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             observer.observeStart(member: index, durable: members[index].durable, at: event.time)
             sim.setTimer(on: event.host, after: .milliseconds(flags.heartbeatIntervalMs), .raftTick)
         case .timer(_, .raftTick):
-            members[index].tick()
+            members[index].tick(into: &output)
             sim.setTimer(on: event.host, after: .milliseconds(flags.heartbeatIntervalMs), .raftTick)
         case .timer:
             preconditionFailure("members set only raft ticks")
@@ -128,7 +157,11 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             members[index].step(message)
         case .message(let from, .request(let request)):
             members[index].receive(request, from: from, into: &output)
-        case .message(_, .response):
+        case .message(let from, .watchCreate(let create)):
+            members[index].receiveWatch(create, from: from, into: &output)
+        case .message(let from, .watchPing(let watchID)):
+            members[index].receiveWatchPing(watchID, from: from, into: &output)
+        case .message(_, .response), .message(_, .watch):
             preconditionFailure("members never receive responses")
         case .persisted(let token):
             members[index].persisted(token: token, into: &output)
@@ -149,6 +182,9 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         }
         for answer in output.answers {
             sim.send(.response(requestID: answer.requestID, answer.result), from: host, to: answer.client)
+        }
+        for message in output.watchMessages {
+            sim.send(.watch(watchID: message.watchID, sequence: message.sequence, message.response), from: host, to: message.client)
         }
     }
 
@@ -201,7 +237,9 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
                 clients[index].outstanding = outstanding
                 sim.setTimer(on: event.host, after: .milliseconds(50), .clientRetry(requestID: id))
             }
-        case .message(_, .raft), .message(_, .request):
+        case .timer(_, .watchKeepalive), .timer(_, .watchReconnect):
+            preconditionFailure("clients do not watch")
+        case .message(_, .raft), .message(_, .request), .message(_, .watchCreate), .message(_, .watchPing), .message(_, .watch):
             preconditionFailure("clients receive only responses")
         case .persisted:
             preconditionFailure("clients persist nothing")

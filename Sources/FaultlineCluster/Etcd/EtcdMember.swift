@@ -7,9 +7,16 @@ struct MemberOutput {
         let requestID: UInt64
         let result: EtcdClientResult
     }
+    struct WatchMessage {
+        let client: HostID
+        let watchID: UInt64
+        let sequence: UInt32
+        let response: WatchResponse
+    }
     var persistToken: UInt64?
     var raftMessages: [RaftMessage<EtcdRequest>] = []
     var answers: [Answer] = []
+    var watchMessages: [WatchMessage] = []
     var handledReadies: [RaftReady<EtcdRequest>] = []
 }
 
@@ -53,6 +60,28 @@ public struct EtcdMember {
     /// Confirmed reads waiting for the apply index to reach their read index, in confirmation order.
     var readsWaitingApply: [(index: UInt64, read: PendingRead)] = []
 
+    /// A watch this member serves from its own store (etcd serves watches locally, on any member).
+    struct ServedWatch {
+        let watchID: UInt64
+        let client: HostID
+        let key: String
+        let end: String
+        let requireLeader: Bool
+        /// The first revision not yet sent: every change below it in [key, end) was sent, in order.
+        var nextRevision: Int64
+        /// Messages sent on the stream so far (the next one's sequence number).
+        var sent: UInt32 = 0
+    }
+    /// Volatile (a restart drops every stream), in creation order.
+    var watches: [ServedWatch] = []
+    /// Ticks since the last leader check, and consecutive checks without a leader (etcd's monitorLeader).
+    var ticksSinceLeaderCheck = 0
+    var checksWithoutLeader = 0
+    /// Ticks since the last auto-compaction check (revision mode checks every 5 minutes).
+    var ticksSinceCompactionCheck: Int64 = 0
+    /// The revision of the last auto-compaction this member proposed.
+    var lastAutoCompaction: Int64 = 0
+
     init(index: Int, voters: [MemberID], flags: EtcdFlags, seed: UInt64) {
         self.index = index
         self.id = MemberID(index + 1)
@@ -93,6 +122,8 @@ public struct EtcdMember {
         pendingProposals.removeAll()
         pendingReads.removeAll()
         readsWaitingApply.removeAll()
+        watches.removeAll()
+        checksWithoutLeader = 0
         // The MVCC store is rebuilt from the snapshot and the committed log: etcd replays its WAL into
         // the backend on start; applying the same entries again yields the same store.
         store = durable.snapshot?.data ?? MVCCStore()
@@ -104,7 +135,42 @@ public struct EtcdMember {
         node.markApplied(appliedIndex)
     }
 
-    mutating func tick() { node.tick() }
+    mutating func tick(into output: inout MemberOutput) {
+        node.tick()
+        monitorLeader(into: &output)
+        autoCompact()
+    }
+
+    /// etcd's monitorLeader (v3rpc): every election timeout, count the checks that found no leader; after
+    /// three in a row, cancel the streams that require one (the watcher reconnects elsewhere).
+    mutating func monitorLeader(into output: inout MemberOutput) {
+        ticksSinceLeaderCheck += 1
+        guard ticksSinceLeaderCheck >= Self.config(id: id, voters: voters, flags: flags).electionTicks else { return }
+        ticksSinceLeaderCheck = 0
+        checksWithoutLeader = node.leader == nil ? checksWithoutLeader + 1 : 0
+        guard checksWithoutLeader >= 3, watches.contains(where: \.requireLeader) else { return }
+        var kept: [ServedWatch] = []
+        for watch in watches {
+            if watch.requireLeader {
+                output.watchMessages.append(.init(client: watch.client, watchID: watch.watchID, sequence: watch.sent, response: .canceled(.noLeader, compactRevision: 0)))
+            } else {
+                kept.append(watch)
+            }
+        }
+        watches = kept
+    }
+
+    /// `--auto-compaction-mode=revision`: every five minutes the leader compacts to `revision - retention`
+    /// (etcd's revision compactor), so watchers far behind are cancelled with "compacted".
+    mutating func autoCompact() {
+        guard flags.autoCompactionRetention > 0 else { return }
+        ticksSinceCompactionCheck += 1
+        guard ticksSinceCompactionCheck * flags.heartbeatIntervalMs >= flags.autoCompactionIntervalMs else { return }
+        ticksSinceCompactionCheck = 0
+        let target = store.revision - flags.autoCompactionRetention
+        guard node.isLeader, target > max(lastAutoCompaction, store.compactedRevision) else { return }
+        if case .accepted = node.propose(.compact(revision: target)) { lastAutoCompaction = target }
+    }
 
     /// Forgets everything durable (a lost data directory); takes effect at the next restart.
     mutating func wipe() {
@@ -141,6 +207,66 @@ public struct EtcdMember {
                 output.answers.append(.init(client: client, requestID: request.id, result: result))
             }
         }
+    }
+
+    /// A watcher opens a stream: register it, then send what it missed from its start revision.
+    mutating func receiveWatch(_ create: WatchCreate, from client: HostID, into output: inout MemberOutput) {
+        if create.requireLeader && node.leader == nil {
+            output.watchMessages.append(.init(client: client, watchID: create.watchID, sequence: 0, response: .canceled(.noLeader, compactRevision: 0)))
+            return
+        }
+        let start = create.startRevision > 0 ? create.startRevision : store.revision + 1
+        if start < store.compactedRevision {
+            output.watchMessages.append(.init(client: client, watchID: create.watchID, sequence: 0,
+                                              response: .canceled(.compacted, compactRevision: store.compactedRevision)))
+            return
+        }
+        // One watch connection per client: a new stream from a client replaces streams on its old,
+        // dead connection (the server would notice the broken connection and drop them).
+        watches.removeAll { $0.client == client }
+        output.watchMessages.append(.init(client: client, watchID: create.watchID, sequence: 0, response: .created(startRevision: start)))
+        watches.append(ServedWatch(watchID: create.watchID, client: client, key: create.key, end: create.end,
+                                   requireLeader: create.requireLeader, nextRevision: start, sent: 1))
+        notifyWatchers(into: &output)
+    }
+
+    /// A keepalive on a watch connection: answered while the stream lives, reset when it is unknown.
+    mutating func receiveWatchPing(_ watchID: UInt64, from client: HostID, into output: inout MemberOutput) {
+        guard let position = watches.firstIndex(where: { $0.watchID == watchID }) else {
+            output.watchMessages.append(.init(client: client, watchID: watchID, sequence: WatchResponse.unsequenced,
+                                              response: .canceled(.unknownWatch, compactRevision: 0)))
+            return
+        }
+        output.watchMessages.append(.init(client: client, watchID: watchID, sequence: watches[position].sent,
+                                          response: .progress(revision: store.revision)))
+        watches[position].sent += 1
+    }
+
+    /// Sends every stream the changes it has not seen, up to the store's revision; cancels a stream whose
+    /// next revision was compacted away.
+    mutating func notifyWatchers(into output: inout MemberOutput) {
+        guard !watches.isEmpty else { return }
+        var kept: [ServedWatch] = []
+        kept.reserveCapacity(watches.count)
+        for var watch in watches {
+            guard watch.nextRevision <= store.revision else {
+                kept.append(watch)
+                continue
+            }
+            do {
+                let events = try store.events(from: watch.nextRevision, key: watch.key, end: watch.end)
+                if !events.isEmpty {
+                    output.watchMessages.append(.init(client: watch.client, watchID: watch.watchID, sequence: watch.sent, response: .events(events)))
+                    watch.sent += 1
+                }
+                watch.nextRevision = store.revision + 1
+                kept.append(watch)
+            } catch {
+                output.watchMessages.append(.init(client: watch.client, watchID: watch.watchID, sequence: watch.sent,
+                                                  response: .canceled(.compacted, compactRevision: store.compactedRevision)))
+            }
+        }
+        watches = kept
     }
 
     static func command(for request: EtcdClientRequest) -> EtcdRequest {
@@ -191,6 +317,11 @@ public struct EtcdMember {
         if let snapshot = ready.snapshot, snapshot.index > appliedIndex {
             store = snapshot.data
             appliedIndex = snapshot.index
+            if flags.bugs.contains(.watchSkipsSnapshotGap) {
+                // Broken on purpose (etcd issue 15271's shape): streams jump to the snapshot's revision and
+                // never see the changes the snapshot carried.
+                for position in watches.indices { watches[position].nextRevision = max(watches[position].nextRevision, store.revision + 1) }
+            }
         }
         for entry in ready.committedEntries where entry.index > appliedIndex {
             if let answer = apply(entry) { output.answers.append(answer) }
@@ -200,6 +331,7 @@ public struct EtcdMember {
             readsWaitingApply.append((readState.index, read))
         }
         serveReads(into: &output)
+        notifyWatchers(into: &output)
         if !node.isLeader { failPending(into: &output) }
         node.advance(ready)
         output.handledReadies.append(ready)
@@ -249,6 +381,6 @@ public struct EtcdMember {
     mutating func maybeCompact() {
         let snapshotIndex = durable.snapshot?.index ?? 0
         guard appliedIndex >= snapshotIndex + UInt64(flags.snapshotCount) else { return }
-        node.compact(upTo: appliedIndex, snapshot: store)
+        node.compact(upTo: appliedIndex, snapshot: store, retainingEntries: UInt64(flags.snapshotCatchUpEntries))
     }
 }

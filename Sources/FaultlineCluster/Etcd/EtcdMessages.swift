@@ -23,11 +23,66 @@ public enum EtcdClientResult: Sendable, Hashable {
     case unavailable(reason: String)
 }
 
+/// A watch request (etcd's `WatchCreateRequest`): the changes to keys in [key, end) from
+/// `startRevision` on; 0 means "from the member's next revision".
+public struct WatchCreate: Sendable, Hashable {
+    /// Unique per run: watcher index in the high 32 bits, the watcher's stream counter in the low.
+    public var watchID: UInt64
+    public var key: String
+    public var end: String
+    public var startRevision: Int64
+    /// clientv3's `WithRequireLeader` (the apiserver sets it): the member cancels the watch when it has
+    /// no leader, instead of serving a stream that silently stops.
+    public var requireLeader: Bool
+}
+
+/// Why a member ended a watch.
+public enum WatchCancelReason: String, Sendable, Hashable {
+    /// The start revision was compacted away: the watcher must re-list and watch from now.
+    case compacted
+    /// The member lost its leader and the watch requires one.
+    case noLeader = "no-leader"
+    /// The member does not know the watch: it restarted since (the connection was torn down).
+    case unknownWatch = "unknown-watch"
+}
+
+/// What a member sends on a watch stream.
+public enum WatchResponse: Sendable, Hashable {
+    /// The sequence number of a reply outside any stream (to a ping on a stream the member does not know).
+    public static let unsequenced = UInt32.max
+
+    /// The watch is registered; events follow from `startRevision` on.
+    case created(startRevision: Int64)
+    /// Changes, in revision order.
+    case events([WatchEvent])
+    /// An answer to a keepalive ping: the connection is alive; `revision` is the member's.
+    case progress(revision: Int64)
+    case canceled(WatchCancelReason, compactRevision: Int64)
+
+    var traceDigest: UInt64 {
+        switch self {
+        case .created(let start): return mixHash(21, UInt64(bitPattern: start))
+        case .events(let events):
+            var hash: UInt64 = 22
+            for event in events { hash = mixHash(hash, stableHash(event.key) ^ UInt64(bitPattern: event.revision) ^ stableHash(event.value)) }
+            return hash
+        case .progress(let revision): return mixHash(23, UInt64(bitPattern: revision))
+        case .canceled(let reason, let revision): return mixHash(mixHash(24, stableHash(reason.rawValue)), UInt64(bitPattern: revision))
+        }
+    }
+}
+
 /// Everything that crosses the simulated network in the etcd model.
 public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertible {
     case raft(RaftMessage<EtcdRequest>)
     case request(EtcdClientRequest)
     case response(requestID: UInt64, EtcdClientResult)
+    case watchCreate(WatchCreate)
+    /// A watcher's keepalive (gRPC keepalive ping on the watch connection).
+    case watchPing(watchID: UInt64)
+    /// A message on a watch stream. `sequence` numbers a stream's messages from 0, as TCP would: the
+    /// stream is reliable and ordered or it breaks (`unsequenced` marks a reply to an unknown stream).
+    case watch(watchID: UInt64, sequence: UInt32, WatchResponse)
 
     public var traceDigest: UInt64 {
         switch self {
@@ -43,6 +98,12 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
             case .unavailable(let reason): resultDigest = stableHash(reason)
             }
             return mixHash(mixHash(3, id), resultDigest)
+        case .watchCreate(let create):
+            return mixHash(mixHash(mixHash(4, create.watchID), stableHash(create.key) ^ stableHash(create.end)), UInt64(bitPattern: create.startRevision))
+        case .watchPing(let id):
+            return mixHash(5, id)
+        case .watch(let id, let sequence, let response):
+            return mixHash(mixHash(6, id) ^ UInt64(sequence), response.traceDigest)
         }
     }
 
@@ -51,6 +112,15 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
         case .raft(let message): return "raft \(message)"
         case .request(let request): return "request #\(request.id) \(request.kind.rawValue) \(request.key)"
         case .response(let id, let result): return "response #\(id) \(result)"
+        case .watchCreate(let create): return "watch-create #\(create.watchID) from \(create.startRevision)"
+        case .watchPing(let id): return "watch-ping #\(id)"
+        case .watch(let id, _, let response):
+            switch response {
+            case .created(let start): return "watch #\(id) created from \(start)"
+            case .events(let events): return "watch #\(id) \(events.count) events \(events.first?.revision ?? 0)...\(events.last?.revision ?? 0)"
+            case .progress(let revision): return "watch #\(id) progress \(revision)"
+            case .canceled(let reason, let revision): return "watch #\(id) canceled \(reason.rawValue) \(revision)"
+            }
         }
     }
 }
@@ -65,6 +135,10 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
     case clientTimeout(requestID: UInt64)
     /// A client retries its current request (after a redirect or an unavailable answer).
     case clientRetry(requestID: UInt64)
+    /// A watcher's keepalive period is over: ping, or give up on a silent connection.
+    case watchKeepalive(watchID: UInt64)
+    /// A watcher opens a new stream (after a cancel or a dead connection, with back-off).
+    case watchReconnect
 
     public var traceDigest: UInt64 {
         switch self {
@@ -72,6 +146,8 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
         case .clientIssue: return 12
         case .clientTimeout(let id): return mixHash(13, id)
         case .clientRetry(let id): return mixHash(14, id)
+        case .watchKeepalive(let id): return mixHash(15, id)
+        case .watchReconnect: return 16
         }
     }
 
@@ -81,6 +157,8 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
         case .clientIssue: return "client-issue"
         case .clientTimeout(let id): return "client-timeout #\(id)"
         case .clientRetry(let id): return "client-retry #\(id)"
+        case .watchKeepalive(let id): return "watch-keepalive #\(id)"
+        case .watchReconnect: return "watch-reconnect"
         }
     }
 }

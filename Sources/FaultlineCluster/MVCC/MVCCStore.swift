@@ -18,6 +18,13 @@ public struct WatchEvent: Sendable, Hashable {
     public var key: String
     public var value: String
     public var revision: Int64
+
+    public init(kind: Kind, key: String, value: String, revision: Int64) {
+        self.kind = kind
+        self.key = key
+        self.value = value
+        self.revision = revision
+    }
 }
 
 /// etcd's multi-version key-value store, as a value type applied in Raft log order.
@@ -27,7 +34,7 @@ public struct WatchEvent: Sendable, Hashable {
 ///   otherwise; reads never change it.
 /// - Every key's history is ordered by revision; reads at a revision below `compactedRevision` fail
 ///   with `.compacted`.
-/// - `changes` holds every change after `compactedRevision` in revision order, so a watch from any
+/// - `changes` holds every change at or after `compactedRevision` in revision order, so a watch from any
 ///   retained revision sees an ordered stream with no gaps and no duplicates.
 /// - Keys are kept in a sorted array for ranges; the dictionary is used for lookups only, never iterated.
 public struct MVCCStore: Sendable {
@@ -87,13 +94,22 @@ public struct MVCCStore: Sendable {
     }
 
     /// The changes to keys in [start, end) (or to `start` alone) with revision >= `from`, in order.
+    /// Throws `.compacted` when `from` is below the compacted revision (etcd's `ErrCompacted`: a watch
+    /// may start at the compacted revision itself, whose changes are kept).
     public func events(from: Int64, key start: String, end: String? = nil) throws(MVCCError) -> [WatchEvent] {
-        if from <= compactedRevision && compactedRevision > 0 { throw .compacted }
-        let first = changes.firstIndex { $0.revision >= from } ?? changes.count
-        return changes[first...].filter { event in
-            if let end { return event.key >= start && event.key < end }
-            return event.key == start
+        if from < compactedRevision { throw .compacted }
+        // `changes` is sorted by revision: binary search for the first one at or after `from`.
+        var low = 0, high = changes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if changes[middle].revision < from { low = middle + 1 } else { high = middle }
         }
+        var result: [WatchEvent] = []
+        for event in changes[low...] {
+            let inRange = end.map { event.key >= start && event.key < $0 } ?? (event.key == start)
+            if inRange { result.append(event) }
+        }
+        return result
     }
 
     func lowerBound(_ key: String) -> Int {
@@ -215,7 +231,7 @@ public struct MVCCStore: Sendable {
             kept.append(key)
         }
         sortedKeys = kept
-        changes.removeAll { $0.revision <= target }
+        changes.removeAll { $0.revision < target }
     }
 
     func response(deleted: Int = 0, error: MVCCError? = nil) -> EtcdResponse {

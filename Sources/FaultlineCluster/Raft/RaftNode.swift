@@ -621,13 +621,18 @@ public struct RaftNode<Command: RaftCommand> {
 
     /// Compacts the log up to `index` (at most what was applied), keeping `state` as the snapshot that
     /// replaces it. The snapshot is persisted through the next Ready.
-    public mutating func compact(upTo index: UInt64, snapshot state: Command.SnapshotState) {
-        guard index > snapshotIndex, index <= applied, let indexTerm = term(at: index) else { return }
+    public mutating func compact(upTo index: UInt64, snapshot state: Command.SnapshotState, retainingEntries: UInt64 = 0) {
+        guard index > (latestSnapshot?.index ?? 0), index > snapshotIndex, index <= applied, let indexTerm = term(at: index) else { return }
         let snapshot = RaftSnapshot(index: index, term: indexTerm, data: state)
-        log.removeFirst(Int(index - snapshotIndex))
-        snapshotIndex = index
-        snapshotTerm = indexTerm
         latestSnapshot = snapshot
         pendingSnapshot = snapshot
+        // Keep the last `retainingEntries` entries in memory so that a slow follower can catch up from
+        // the log rather than by a snapshot (etcd's SnapshotCatchUpEntries).
+        let boundary = index > retainingEntries ? index - retainingEntries : 0
+        if boundary > snapshotIndex, let boundaryTerm = term(at: boundary) {
+            log.removeFirst(Int(boundary - snapshotIndex))
+            snapshotIndex = boundary
+            snapshotTerm = boundaryTerm
+        }
     }
 }

@@ -131,12 +131,16 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
     public static let commitOlderTermByCounting = RaftBugs(rawValue: 1 << 1)
     /// Reads are served from the local state without confirming leadership (no ReadIndex round).
     public static let readWithoutReadIndex = RaftBugs(rawValue: 1 << 2)
+    /// Not Raft but the etcd server above it: a member that installs a snapshot moves its watch streams
+    /// to the snapshot's revision without sending the changes in between (etcd issue 15271's shape).
+    public static let watchSkipsSnapshotGap = RaftBugs(rawValue: 1 << 3)
 
     /// The names used in scenario files.
     public static let byName: [(String, RaftBugs)] = [
         ("vote-twice-in-term", .voteTwiceInTerm),
         ("commit-older-term-by-counting", .commitOlderTermByCounting),
         ("read-without-read-index", .readWithoutReadIndex),
+        ("watch-skips-snapshot-gap", .watchSkipsSnapshotGap),
     ]
 }
 

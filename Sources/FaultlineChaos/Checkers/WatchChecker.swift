@@ -1,0 +1,169 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// Checks etcd's watch guarantees (`etcd.watch-ordered`) for every watcher, as events arrive: within a
+/// watcher's history (across reconnects, which resume after the last revision received), events come
+/// in revision order, never go back in time, are never duplicated, never skip a committed change in
+/// the watched range, and carry exactly what was committed.
+///
+/// The truth is the committed history, rebuilt from what members apply: a shadow MVCC store is fed
+/// every committed entry once, in log order, through every path by which a member applies (committed
+/// entries of a Ready, an installed snapshot, the replay of its log on restart). A member sends a watch
+/// event only for a change it applied, so the truth always holds an event before any watcher receives it.
+///
+/// A stream cancelled as compacted ends that watcher's epoch: the watcher starts over from the
+/// member's current revision (a re-list), and the checker re-positions at the new stream's start.
+///
+/// Invariant: `truth` is in revision order; a watcher's `cursor` is the position in `truth` of the
+/// next change it must receive (changes outside the watched range are skipped).
+struct WatchChecker {
+    struct Violation {
+        var time: SimInstant
+        var detail: String
+    }
+
+    struct WatcherProgress {
+        var cursor = 0
+        var lastRevision: Int64 = 0
+        /// True before the first stream and after a compaction: the next `created` positions the cursor.
+        var needsPosition = true
+        var received = 0
+        var violations = 0
+    }
+
+    let range: (start: String, end: String)
+    var shadow = MVCCStore()
+    var shadowIndex: UInt64 = 0
+    var truth: [WatchEvent] = []
+    var watchers: [WatcherProgress]
+    var pending: [Violation] = []
+
+    init(watchers: Int, range: (start: String, end: String) = ClientWorkload.watchKeyRange) {
+        self.range = range
+        self.watchers = Array(repeating: WatcherProgress(), count: watchers)
+    }
+
+    /// Events received by all watchers, and those that were checked against the truth.
+    var receivedCount: Int { watchers.reduce(0) { $0 + $1.received } }
+
+    mutating func takeViolations() -> [Violation] {
+        defer { pending.removeAll() }
+        return pending
+    }
+
+    // MARK: The truth
+
+    /// A member installed `snapshot` and applied `entries` (in log order).
+    mutating func observeApplied(snapshot: RaftSnapshot<MVCCStore>?, entries: [RaftEntry<EtcdRequest>]) {
+        if let snapshot, snapshot.index > shadowIndex {
+            // Only when no member's applies were seen for these entries (not expected: a snapshot is
+            // taken from a store that applied them); adopt its recorded changes.
+            let known = shadow.revision
+            truth.append(contentsOf: snapshot.data.changes.filter { $0.revision > known })
+            shadow = snapshot.data
+            shadowIndex = snapshot.index
+        }
+        for entry in entries where entry.index == shadowIndex + 1 {
+            shadowIndex = entry.index
+            guard let command = entry.command else { continue }
+            let before = shadow.revision
+            _ = shadow.apply(command)
+            guard shadow.revision > before else { continue }
+            var position = shadow.changes.count
+            while position > 0 && shadow.changes[position - 1].revision > before { position -= 1 }
+            truth.append(contentsOf: shadow.changes[position...])
+        }
+        // The checker compares against `truth`; the shadow store only needs its latest state.
+        if shadow.changes.count > 4096 { _ = shadow.apply(.compact(revision: shadow.revision)) }
+    }
+
+    /// A member restarted and replayed its durable log up to its commit index.
+    mutating func observeRestart(durable: RaftDurableState<EtcdRequest>) {
+        let committed = durable.hardState.commit
+        observeApplied(snapshot: durable.snapshot, entries: durable.entries.filter { $0.index <= committed })
+    }
+
+    // MARK: Watch streams
+
+    mutating func observe(watcher index: Int, response: WatchResponse, at time: SimInstant) {
+        guard index < watchers.count else { return }
+        switch response {
+        case .created(let start):
+            guard watchers[index].needsPosition else { return }
+            watchers[index].needsPosition = false
+            watchers[index].cursor = firstTruthPosition(atOrAfter: start)
+            watchers[index].lastRevision = start - 1
+        case .events(let events):
+            for event in events { check(event, watcher: index, at: time) }
+        case .progress:
+            break
+        case .canceled(let reason, _):
+            if reason == .compacted { watchers[index].needsPosition = true }
+        }
+    }
+
+    mutating func check(_ event: WatchEvent, watcher index: Int, at time: SimInstant) {
+        watchers[index].received += 1
+        var progress = watchers[index]
+        defer { watchers[index] = progress }
+        let name = "watcher-\(index + 1)"
+        if event.revision < progress.lastRevision {
+            report(&progress, time, "\(name) went back in time: \(describe(event)) after revision \(progress.lastRevision)")
+            return
+        }
+        // The next committed change in the watched range is the one this event must be.
+        while progress.cursor < truth.count && !inRange(truth[progress.cursor].key) { progress.cursor += 1 }
+        guard progress.cursor < truth.count else {
+            report(&progress, time, "\(name) received \(describe(event)), which is not in the committed history")
+            return
+        }
+        let expected = truth[progress.cursor]
+        if expected == event {
+            progress.cursor += 1
+            progress.lastRevision = event.revision
+            return
+        }
+        if expected.revision < event.revision {
+            var missed = 0
+            var position = progress.cursor
+            while position < truth.count && truth[position].revision < event.revision {
+                if inRange(truth[position].key) { missed += 1 }
+                position += 1
+            }
+            report(&progress, time, "\(name) skipped \(missed) committed change(s) from \(describe(expected)) up to revision \(event.revision - 1) (a gap)")
+            // Re-synchronise after the event so that one gap is reported once.
+            progress.cursor = firstTruthPosition(atOrAfter: event.revision)
+            while progress.cursor < truth.count && truth[progress.cursor].revision == event.revision && truth[progress.cursor] != event {
+                progress.cursor += 1
+            }
+            if progress.cursor < truth.count { progress.cursor += 1 }
+            progress.lastRevision = event.revision
+        } else if event.revision <= progress.lastRevision {
+            report(&progress, time, "\(name) received \(describe(event)) twice (a duplicate)")
+        } else {
+            report(&progress, time, "\(name) received \(describe(event)) but the committed change was \(describe(expected))")
+            progress.cursor += 1
+            progress.lastRevision = event.revision
+        }
+    }
+
+    mutating func report(_ progress: inout WatcherProgress, _ time: SimInstant, _ detail: String) {
+        progress.violations += 1
+        pending.append(Violation(time: time, detail: detail))
+    }
+
+    func inRange(_ key: String) -> Bool { key >= range.start && key < range.end }
+
+    func firstTruthPosition(atOrAfter revision: Int64) -> Int {
+        var low = 0, high = truth.count
+        while low < high {
+            let middle = (low + high) / 2
+            if truth[middle].revision < revision { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    func describe(_ event: WatchEvent) -> String {
+        "\(event.kind.rawValue) \(event.key)=\(event.value.isEmpty ? "\"\"" : event.value) at revision \(event.revision)"
+    }
+}

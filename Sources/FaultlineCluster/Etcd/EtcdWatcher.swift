@@ -1,0 +1,107 @@
+import FaultlineSim
+
+/// A watcher: one watch stream at a time on the client keyspace `[k, l)`, like the apiserver's watch
+/// cache on a resource prefix.
+///
+/// It resumes a broken stream from the revision after the last event it received, so that a correct
+/// cluster gives it every change exactly once, in order. It learns that a connection is dead as gRPC
+/// keepalive does: it pings every `keepaliveInterval` and gives up after `keepaliveDeadline` of silence
+/// (the apiserver's etcd client uses a 30 s keepalive time and a 10 s timeout). A member that restarted
+/// answers a ping on a stream it no longer knows with a reset, so restarts are noticed sooner.
+///
+/// Invariant: at most one open stream; `nextRevision` only grows, except when a stream is cancelled as
+/// compacted, where the watcher starts over from the member's current revision (a re-list).
+struct EtcdWatcherState {
+    static let keepaliveInterval: SimDuration = .seconds(10)
+    static let keepaliveDeadline: SimDuration = .seconds(40)
+    static let reconnectBackoff: SimDuration = .seconds(1)
+
+    let index: Int
+    let host: HostID
+    var endpoint: Int
+    var streamCounter: UInt32 = 0
+    /// The open stream, if any.
+    var watchID: UInt64?
+    /// The first revision not yet received; 0 before the first event (start from the member's now).
+    var nextRevision: Int64 = 0
+    var lastHeard: SimInstant = .start
+    /// The sequence number the open stream's next message must carry.
+    var expectedSequence: UInt32 = 0
+
+    init(index: Int, host: HostID, endpoint: Int) {
+        self.index = index
+        self.host = host
+        self.endpoint = endpoint
+    }
+}
+
+extension EtcdCluster {
+    mutating func handleWatcher(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+        switch event.kind {
+        case .started:
+            openWatch(index, sim)
+        case .timer(_, .watchReconnect):
+            if watchers[index].watchID == nil { openWatch(index, sim) }
+        case .timer(_, .watchKeepalive(let id)):
+            guard watchers[index].watchID == id else { return }
+            if sim.now - watchers[index].lastHeard > EtcdWatcherState.keepaliveDeadline {
+                // The connection is dead (member crashed, partitioned or paused): try the next member.
+                watchers[index].watchID = nil
+                watchers[index].endpoint = (watchers[index].endpoint + 1) % memberHosts.count
+                openWatch(index, sim)
+                return
+            }
+            sim.send(.watchPing(watchID: id), from: event.host, to: memberHosts[watchers[index].endpoint])
+            sim.setTimer(on: event.host, after: EtcdWatcherState.keepaliveInterval, .watchKeepalive(watchID: id))
+        case .message(_, .watch(let id, let sequence, let response)):
+            guard watchers[index].watchID == id else { return }  // a stream given up on
+            watchers[index].lastHeard = sim.now
+            if sequence != WatchResponse.unsequenced {
+                // A reliable ordered stream: a duplicate is discarded; a gap means the connection broke
+                // (TCP would have retransmitted or reset), so the watcher resumes on a new stream.
+                if sequence < watchers[index].expectedSequence { return }
+                if sequence > watchers[index].expectedSequence {
+                    watchers[index].watchID = nil
+                    sim.setTimer(on: event.host, after: EtcdWatcherState.reconnectBackoff, .watchReconnect)
+                    return
+                }
+                watchers[index].expectedSequence += 1
+            }
+            observer.observeWatch(watcher: index, watchID: id, response: response, at: sim.now)
+            switch response {
+            case .created, .progress:
+                break
+            case .events(let events):
+                if let last = events.last { watchers[index].nextRevision = last.revision + 1 }
+            case .canceled(let reason, _):
+                watchers[index].watchID = nil
+                switch reason {
+                case .compacted:
+                    watchers[index].nextRevision = 0
+                case .noLeader, .unknownWatch:
+                    watchers[index].endpoint = (watchers[index].endpoint + 1) % memberHosts.count
+                }
+                sim.setTimer(on: event.host, after: EtcdWatcherState.reconnectBackoff, .watchReconnect)
+            }
+        case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry):
+            preconditionFailure("watchers set only watch timers")
+        case .message(_, .raft), .message(_, .request), .message(_, .response), .message(_, .watchCreate), .message(_, .watchPing):
+            preconditionFailure("watchers receive only watch responses")
+        case .persisted:
+            preconditionFailure("watchers persist nothing")
+        }
+    }
+
+    mutating func openWatch(_ index: Int, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+        watchers[index].streamCounter += 1
+        let id = UInt64(index) << 32 | UInt64(watchers[index].streamCounter)
+        watchers[index].watchID = id
+        watchers[index].lastHeard = sim.now
+        watchers[index].expectedSequence = 0
+        let create = WatchCreate(watchID: id, key: ClientWorkload.watchKeyRange.start, end: ClientWorkload.watchKeyRange.end,
+                                 startRevision: watchers[index].nextRevision, requireLeader: workload.watchRequireLeader)
+        let host = watcherHosts[index]
+        sim.send(.watchCreate(create), from: host, to: memberHosts[watchers[index].endpoint])
+        sim.setTimer(on: host, after: EtcdWatcherState.keepaliveInterval, .watchKeepalive(watchID: id))
+    }
+}
