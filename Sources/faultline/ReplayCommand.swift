@@ -35,7 +35,7 @@ struct ReplayCommand: ParsableCommand {
         let filter = TraceFilter(hostNames: hosts, kinds: wantedKinds, from: from, to: to, limit: limit)
         // Hosts are registered masters first, then clients, then watchers (EtcdCluster.init).
         let hostNames = (0..<plan.memberCount).map { "master-\($0 + 1)" } + (0..<plan.workload.clients).map { "client-\($0 + 1)" }
-            + (0..<plan.workload.watchers).map { "watcher-\($0 + 1)" }
+            + (0..<plan.workload.watchers).map { "watcher-\($0 + 1)" } + (0..<plan.workload.leaseHolders).map { "lease-holder-\($0 + 1)" }
         for name in hosts where !hostNames.contains(name) {
             throw usageError("--host \(name): no such host; hosts are \(hostNames.joined(separator: ", "))")
         }

@@ -13,6 +13,8 @@ struct ChaosObserver: EtcdObserver {
     var raftSafety: RaftSafetyChecker
     /// Present when `etcd.watch-ordered` is checked.
     var watchChecker: WatchChecker?
+    /// Present when `etcd.lease-ttl` is checked.
+    var leaseChecker: LeaseChecker?
     let checked: [String]
 
     /// The last leader the sampler saw (member index), to log leader changes once.
@@ -27,6 +29,7 @@ struct ChaosObserver: EtcdObserver {
         self.checked = invariants
         self.raftSafety = RaftSafetyChecker(memberCount: memberCount)
         if invariants.contains(InvariantName.watchOrdered) { watchChecker = WatchChecker(watchers: watchers) }
+        if invariants.contains(InvariantName.leaseTTL) { leaseChecker = LeaseChecker() }
         for name in invariants { ledger.declare(name, kind: .safety) }
         ledger.declare(InvariantName.converges, kind: .liveness)
     }
@@ -38,6 +41,23 @@ struct ChaosObserver: EtcdObserver {
         drainRaftViolations()
         if watchChecker != nil, ready.snapshot != nil || !ready.committedEntries.isEmpty {
             watchChecker!.observeApplied(snapshot: ready.snapshot, entries: ready.committedEntries)
+        }
+        if leaseChecker != nil, !ready.committedEntries.isEmpty {
+            leaseChecker!.observeCommitted(ready.committedEntries, at: time)
+            for violation in leaseChecker!.takeViolations() {
+                ledger.violate(InvariantName.leaseTTL, at: violation.time, violation.detail)
+            }
+        }
+    }
+
+    mutating func observeLease(holder: Int, _ observation: LeaseObservation, at time: SimInstant) {
+        leaseChecker?.observe(observation, at: time)
+        switch observation {
+        case .acknowledged: break
+        case .released(let lease):
+            timeline.append(TimelineEntry(at: time, kind: "lease-released", subject: "lease-holder-\(holder + 1)", detail: "lease \(lease & 0xffff_ffff)"))
+        case .lost(let lease):
+            timeline.append(TimelineEntry(at: time, kind: "lease-lost", subject: "lease-holder-\(holder + 1)", detail: "lease \(lease & 0xffff_ffff)"))
         }
     }
 
@@ -102,6 +122,11 @@ struct ChaosObserver: EtcdObserver {
         checkConvergence(bound: plan.convergenceBound, end: end)
         checkExpectations(plan.expectations)
         if ledger.isDeclared(InvariantName.linearizable) { checkLinearizability() }
+        if let leaseChecker, ledger.isDeclared(InvariantName.leaseTTL) {
+            let delays = leaseChecker.expiryDelays.sorted()
+            let worst = delays.last.map { ", expired at most \($0) after their TTL" } ?? ""
+            ledger.note(InvariantName.leaseTTL, "\(leaseChecker.revocations) revocations, none before the acknowledged TTL; \(delays.count) released leases expired\(worst)")
+        }
         if let watchChecker, ledger.isDeclared(InvariantName.watchOrdered) {
             let watchers = watchChecker.watchers.count
             if watchers == 0 {

@@ -71,6 +71,7 @@ struct Execution {
     static func checkedInvariants(_ plan: RunPlan) -> [String] {
         guard plan.invariants.isEmpty else { return plan.invariants }
         return InvariantName.etcdSafety + (plan.workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
+            + (plan.workload.leaseHolders > 0 ? [InvariantName.leaseTTL] : [])
     }
 
     /// The end of the run, as an instant.

@@ -179,6 +179,7 @@ public enum InvariantName {
     public static let stateMachineSafety = "raft.state-machine-safety"
     public static let linearizable = "etcd.linearizable"
     public static let watchOrdered = "etcd.watch-ordered"
+    public static let leaseTTL = "etcd.lease-ttl"
     public static let converges = "etcd.converges"
 
     /// Safety invariants the etcd runner implements, in report order.

@@ -300,7 +300,7 @@ struct ScenarioReader {
             case "faults": faultNodes = value
             case "nemesis": plan.nemesis = readNemesis(value, path)
             case "invariants":
-                let known = InvariantName.etcdSafety + [InvariantName.watchOrdered]
+                let known = InvariantName.etcdSafety + [InvariantName.watchOrdered, InvariantName.leaseTTL]
                 for (index, item) in (list(value, path) ?? []).enumerated() {
                     if let name = choice(item, path + "[\(index)]", known, what: "invariant") {
                         plan.invariants.append(name)
@@ -461,8 +461,28 @@ struct ScenarioReader {
     }
 
     mutating func readWorkload(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers"]) ?? [] {
+        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers", "etcdLeaseHolders"]) ?? [] {
             let clientPath = path + "." + key
+            if key == "etcdLeaseHolders" {
+                for (field, fieldValue) in fields(value, clientPath, allowed: ["holders", "ttl", "holdTime"]) ?? [] {
+                    let fieldPath = clientPath + "." + field
+                    switch field {
+                    case "holders": if let n = int(fieldValue, fieldPath, 0...100) { plan.workload.leaseHolders = n }
+                    case "ttl":
+                        // etcd raises a TTL below its minimum (1.5 x election-timeout, rounded up: 2 s by
+                        // default) to the minimum; we refuse it instead, so the file says what runs.
+                        if let d = duration(fieldValue, fieldPath) {
+                            if d < .seconds(2) || d > .seconds(86_400) || d.nanoseconds % 1_000_000_000 != 0 {
+                                error(fieldValue, fieldPath, "a lease TTL is whole seconds between 2s and 24h; found \(DurationText.format(d))")
+                            } else {
+                                plan.workload.leaseTTLSeconds = d.nanoseconds / 1_000_000_000
+                            }
+                        }
+                    default: if let d = duration(fieldValue, fieldPath) { plan.workload.leaseHoldTime = d }
+                    }
+                }
+                continue
+            }
             if key == "etcdWatchers" {
                 for (field, fieldValue) in fields(value, clientPath, allowed: ["watchers", "requireLeader"]) ?? [] {
                     let fieldPath = clientPath + "." + field

@@ -54,6 +54,13 @@ public struct ClientWorkload: Sendable, Hashable {
     public var watchers: Int = 0
     /// The keys watchers watch: [start, end), the whole client keyspace (`k0`, `k1`, ...).
     public static let watchKeyRange = (start: "k", end: "l")
+    /// Lease holders: each grants a lease, attaches a key to it, keeps it alive every TTL/3 (as clientv3
+    /// does) for a while, then lets it go and starts over.
+    public var leaseHolders: Int = 0
+    /// The TTL lease holders grant.
+    public var leaseTTLSeconds: Int64 = 10
+    /// Mean time a holder keeps its lease alive before letting it expire (exponential).
+    public var leaseHoldTime: SimDuration = .seconds(30)
     /// Whether watches require a leader (clientv3's `WithRequireLeader`, which the apiserver sets).
     public var watchRequireLeader: Bool = true
 

@@ -37,10 +37,13 @@ public protocol EtcdObserver {
     mutating func observeOperation(_ operation: ClientOperation)
     /// A watcher received `response` on its stream `watchID`.
     mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant)
+    /// A lease holder learned something about its lease (see `LeaseObservation`).
+    mutating func observeLease(holder: Int, _ observation: LeaseObservation, at time: SimInstant)
 }
 
 extension EtcdObserver {
     public mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant) {}
+    public mutating func observeLease(holder: Int, _ observation: LeaseObservation, at time: SimInstant) {}
 }
 
 /// The etcd cluster model: `memberCount` members (one per master host) and closed-loop clients, all
@@ -58,6 +61,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         case member(Int)
         case client(Int)
         case watcher(Int)
+        case leaseHolder(Int)
         case none
     }
 
@@ -67,11 +71,13 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     public private(set) var members: [EtcdMember]
     var clients: [EtcdClientState]
     var watchers: [EtcdWatcherState]
+    var leaseHolders: [EtcdLeaseHolderState]
     var roles: [Role]
     /// Hosts of the members, by member index.
     public let memberHosts: [HostID]
     public let clientHosts: [HostID]
     public let watcherHosts: [HostID]
+    public let leaseHolderHosts: [HostID]
     /// The host incarnation each member last started in (nil before its first start). A member whose
     /// host restarted but has not yet run its `.started` event still holds its pre-crash volatile state,
     /// which checkers and metrics must not read: see `isRunning`.
@@ -112,6 +118,17 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         }
         self.watcherHosts = watcherHosts
         self.watchers = watchers
+        var leaseHolderHosts: [HostID] = []
+        var leaseHolders: [EtcdLeaseHolderState] = []
+        for index in 0..<workload.leaseHolders {
+            let host = sim.addHost("lease-holder-\(index + 1)")
+            leaseHolderHosts.append(host)
+            roles.append(.leaseHolder(index))
+            leaseHolders.append(EtcdLeaseHolderState(index: index, host: host, endpoint: index % memberCount,
+                                                     random: sim.randomStream("etcd.lease-holder.\(index)")))
+        }
+        self.leaseHolderHosts = leaseHolderHosts
+        self.leaseHolders = leaseHolders
         self.memberHosts = memberHosts
         self.clientHosts = clientHosts
         self.roles = roles
@@ -133,6 +150,8 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             handleClient(index, event, sim)
         case .watcher(let index):
             handleWatcher(index, event, sim)
+        case .leaseHolder(let index):
+            handleLeaseHolder(index, event, sim)
         case .none:
             break
         }
@@ -161,7 +180,9 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             members[index].receiveWatch(create, from: from, into: &output)
         case .message(let from, .watchPing(let watchID)):
             members[index].receiveWatchPing(watchID, from: from, into: &output)
-        case .message(_, .response), .message(_, .watch):
+        case .message(let from, .leaseRequest(let request)):
+            members[index].receiveLease(request, from: from, into: &output)
+        case .message(_, .response), .message(_, .watch), .message(_, .leaseResponse):
             preconditionFailure("members never receive responses")
         case .persisted(let token):
             members[index].persisted(token: token, into: &output)
@@ -182,6 +203,9 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         }
         for answer in output.answers {
             sim.send(.response(requestID: answer.requestID, answer.result), from: host, to: answer.client)
+        }
+        for answer in output.leaseAnswers {
+            sim.send(.leaseResponse(requestID: answer.requestID, answer.result), from: host, to: answer.client)
         }
         for message in output.watchMessages {
             sim.send(.watch(watchID: message.watchID, sequence: message.sequence, message.response), from: host, to: message.client)
@@ -237,9 +261,10 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
                 clients[index].outstanding = outstanding
                 sim.setTimer(on: event.host, after: .milliseconds(50), .clientRetry(requestID: id))
             }
-        case .timer(_, .watchKeepalive), .timer(_, .watchReconnect):
-            preconditionFailure("clients do not watch")
-        case .message(_, .raft), .message(_, .request), .message(_, .watchCreate), .message(_, .watchPing), .message(_, .watch):
+        case .timer(_, .watchKeepalive), .timer(_, .watchReconnect), .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
+            preconditionFailure("clients neither watch nor hold leases")
+        case .message(_, .raft), .message(_, .request), .message(_, .watchCreate), .message(_, .watchPing), .message(_, .watch),
+             .message(_, .leaseRequest), .message(_, .leaseResponse):
             preconditionFailure("clients receive only responses")
         case .persisted:
             preconditionFailure("clients persist nothing")

@@ -13,7 +13,13 @@ struct MemberOutput {
         let sequence: UInt32
         let response: WatchResponse
     }
+    struct LeaseAnswer {
+        let client: HostID
+        let requestID: UInt64
+        let result: LeaseResult
+    }
     var persistToken: UInt64?
+    var leaseAnswers: [LeaseAnswer] = []
     var raftMessages: [RaftMessage<EtcdRequest>] = []
     var answers: [Answer] = []
     var watchMessages: [WatchMessage] = []
@@ -74,6 +80,19 @@ public struct EtcdMember {
     }
     /// Volatile (a restart drops every stream), in creation order.
     var watches: [ServedWatch] = []
+
+    /// Lease proposals waiting to be applied, by log index (lookups only).
+    var pendingLeaseProposals: [UInt64: (requestID: UInt64, client: HostID, term: UInt64)] = [:]
+    /// The lessor (etcd's lease.lessor). Only the leader ("primary") keeps expiries, in ticks of this
+    /// member's own clock: etcd measures them on the monotonic clock, so a wall-clock jump does not
+    /// expire a lease but a fast-running clock does. Lookups only; expiry walks `store.leaseIDs`.
+    var lessorPrimary = false
+    var leaseExpiryTick: [Int64: UInt64] = [:]
+    /// Leases whose revocation this leader proposed and that are not yet revoked.
+    var leaseRevoking: Set<Int64> = []
+    var tickCount: UInt64 = 0
+    /// Lease answers produced while applying, handed to the output by `handle`.
+    var pendingLeaseAnswers: [MemberOutput.LeaseAnswer] = []
     /// Ticks since the last leader check, and consecutive checks without a leader (etcd's monitorLeader).
     var ticksSinceLeaderCheck = 0
     var checksWithoutLeader = 0
@@ -124,6 +143,10 @@ public struct EtcdMember {
         readsWaitingApply.removeAll()
         watches.removeAll()
         checksWithoutLeader = 0
+        pendingLeaseProposals.removeAll()
+        lessorPrimary = false
+        leaseExpiryTick.removeAll()
+        leaseRevoking.removeAll()
         // The MVCC store is rebuilt from the snapshot and the committed log: etcd replays its WAL into
         // the backend on start; applying the same entries again yields the same store.
         store = durable.snapshot?.data ?? MVCCStore()
@@ -137,8 +160,92 @@ public struct EtcdMember {
 
     mutating func tick(into output: inout MemberOutput) {
         node.tick()
+        tickCount += 1
         monitorLeader(into: &output)
         autoCompact()
+        updateLessorRole()
+        expireLeases()
+    }
+
+    // MARK: Leases
+
+    func leaseTicks(ttlSeconds: Int64) -> UInt64 {
+        // Rounded up and one tick more: expiry is checked on ticks, and must never come early.
+        UInt64(max(0, (ttlSeconds * 1000 + flags.heartbeatIntervalMs - 1) / max(1, flags.heartbeatIntervalMs))) + 1
+    }
+
+    /// A new leader promotes its lessor: every lease gets now + TTL + one election timeout (etcd's
+    /// `lessor.Promote(electionTimeout)`), since keepalives sent to the old leader are not in the log.
+    /// A member that stops leading forgets its expiries (`Demote`).
+    mutating func updateLessorRole() {
+        if node.isLeader && !lessorPrimary {
+            lessorPrimary = true
+            let extend = UInt64(Self.config(id: id, voters: voters, flags: flags).electionTicks)
+            for lease in store.leaseIDs {
+                let ttl = store.leaseTTLSeconds(lease) ?? 0
+                leaseExpiryTick[lease] = flags.bugs.contains(.leaseNotExtendedOnPromote)
+                    ? tickCount  // broken on purpose: the new leader treats every lease as already expired
+                    : tickCount + leaseTicks(ttlSeconds: ttl) + extend
+            }
+        } else if !node.isLeader && lessorPrimary {
+            lessorPrimary = false
+            leaseExpiryTick.removeAll()
+            leaseRevoking.removeAll()
+        }
+    }
+
+    /// The primary proposes the revocation of every expired lease (once per leadership).
+    mutating func expireLeases() {
+        guard lessorPrimary else { return }
+        for lease in store.leaseIDs where !leaseRevoking.contains(lease) {
+            guard let expiry = leaseExpiryTick[lease], expiry <= tickCount else { continue }
+            if case .accepted = node.propose(.leaseRevoke(id: lease)) { leaseRevoking.insert(lease) }
+        }
+    }
+
+    /// A lease holder's request: grants and attaches go through the log; keepalives are the leader's.
+    mutating func receiveLease(_ request: LeaseRequest, from client: HostID, into output: inout MemberOutput) {
+        updateLessorRole()
+        guard node.isLeader else {
+            let result: LeaseResult = leaderHint.map { .redirect(leader: $0) } ?? .unavailable(reason: "no leader")
+            output.leaseAnswers.append(.init(client: client, requestID: request.id, result: result))
+            return
+        }
+        let command: EtcdRequest
+        switch request.operation {
+        case .keepAlive(let lease):
+            // etcd's lessor.Renew: an unknown or already expired lease (revocation pending) is not found.
+            guard let ttl = store.leaseTTLSeconds(lease), let expiry = leaseExpiryTick[lease], expiry > tickCount else {
+                output.leaseAnswers.append(.init(client: client, requestID: request.id, result: .notFound))
+                return
+            }
+            leaseExpiryTick[lease] = tickCount + leaseTicks(ttlSeconds: ttl)
+            output.leaseAnswers.append(.init(client: client, requestID: request.id, result: .ok(ttlSeconds: ttl)))
+            return
+        case .grant(let lease, let ttl):
+            command = .leaseGrant(id: lease, ttlSeconds: ttl)
+        case .attach(let lease, let key, let value):
+            command = .put(key: key, value: value, lease: lease)
+        }
+        switch node.propose(command) {
+        case .accepted(let index, let term):
+            pendingLeaseProposals[index] = (request.id, client, term)
+        case .dropped:
+            output.leaseAnswers.append(.init(client: client, requestID: request.id, result: .unavailable(reason: "proposal dropped")))
+        }
+    }
+
+    /// Keeps the lessor in step with an applied lease command.
+    mutating func lessorApplied(_ command: EtcdRequest) {
+        switch command {
+        case .leaseGrant(let lease, let ttl):
+            if lessorPrimary { leaseExpiryTick[lease] = tickCount + leaseTicks(ttlSeconds: ttl) }
+        case .leaseRevoke(let lease):
+            leaseExpiryTick[lease] = nil
+            leaseRevoking.remove(lease)
+        case .put, .deleteRange, .txn, .compact:
+            break
+        }
     }
 
     /// etcd's monitorLeader (v3rpc): every election timeout, count the checks that found no leader; after
@@ -326,6 +433,10 @@ public struct EtcdMember {
         for entry in ready.committedEntries where entry.index > appliedIndex {
             if let answer = apply(entry) { output.answers.append(answer) }
         }
+        if !pendingLeaseAnswers.isEmpty {
+            output.leaseAnswers.append(contentsOf: pendingLeaseAnswers)
+            pendingLeaseAnswers.removeAll()
+        }
         for readState in ready.readStates {
             guard let read = pendingReads.removeValue(forKey: readState.requestID) else { continue }
             readsWaitingApply.append((readState.index, read))
@@ -344,6 +455,20 @@ public struct EtcdMember {
         appliedIndex = entry.index
         guard let command = entry.command else { return nil }
         let response = store.apply(command)
+        lessorApplied(command)
+        if let pending = pendingLeaseProposals.removeValue(forKey: entry.index) {
+            let result: LeaseResult
+            if pending.term != entry.term {
+                result = .unavailable(reason: "proposal overwritten")
+            } else if response.error != nil {
+                result = .notFound
+            } else if case .leaseGrant(_, let ttl) = command {
+                result = .ok(ttlSeconds: ttl)
+            } else {
+                result = .ok(ttlSeconds: 0)
+            }
+            pendingLeaseAnswers.append(.init(client: pending.client, requestID: pending.requestID, result: result))
+        }
         guard let pending = pendingProposals.removeValue(forKey: entry.index) else { return nil }
         guard pending.term == entry.term else {
             return .init(client: pending.client, requestID: pending.request.id, result: .unavailable(reason: "proposal overwritten"))

@@ -23,6 +23,41 @@ public enum EtcdClientResult: Sendable, Hashable {
     case unavailable(reason: String)
 }
 
+/// A lease request (etcd's Lease API, reduced to what a lease holder does).
+public struct LeaseRequest: Sendable, Hashable {
+    public enum Operation: Sendable, Hashable {
+        /// LeaseGrant: a lease with this id and TTL (through the log).
+        case grant(lease: Int64, ttlSeconds: Int64)
+        /// Put with a lease: the key is deleted when the lease is revoked (through the log).
+        case attach(lease: Int64, key: String, value: String)
+        /// LeaseKeepAlive: the leader's lessor pushes the expiry to now + TTL (not through the log).
+        case keepAlive(lease: Int64)
+    }
+    /// Unique per run: holder index + 1 in bits 40 and up, the holder's request counter below.
+    public var id: UInt64
+    public var holder: Int
+    public var operation: Operation
+}
+
+/// A member's answer to a lease request.
+public enum LeaseResult: Sendable, Hashable {
+    /// Done; `ttlSeconds` is the lease's TTL (for a keepalive: the time it now has left).
+    case ok(ttlSeconds: Int64)
+    /// The lease does not exist (revoked, expired, or never granted).
+    case notFound
+    case redirect(leader: Int)
+    case unavailable(reason: String)
+
+    var traceDigest: UInt64 {
+        switch self {
+        case .ok(let ttl): return mixHash(31, UInt64(bitPattern: ttl))
+        case .notFound: return 32
+        case .redirect(let leader): return mixHash(33, UInt64(leader))
+        case .unavailable(let reason): return mixHash(34, stableHash(reason))
+        }
+    }
+}
+
 /// A watch request (etcd's `WatchCreateRequest`): the changes to keys in [key, end) from
 /// `startRevision` on; 0 means "from the member's next revision".
 public struct WatchCreate: Sendable, Hashable {
@@ -77,6 +112,8 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
     case raft(RaftMessage<EtcdRequest>)
     case request(EtcdClientRequest)
     case response(requestID: UInt64, EtcdClientResult)
+    case leaseRequest(LeaseRequest)
+    case leaseResponse(requestID: UInt64, LeaseResult)
     case watchCreate(WatchCreate)
     /// A watcher's keepalive (gRPC keepalive ping on the watch connection).
     case watchPing(watchID: UInt64)
@@ -98,6 +135,16 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
             case .unavailable(let reason): resultDigest = stableHash(reason)
             }
             return mixHash(mixHash(3, id), resultDigest)
+        case .leaseRequest(let request):
+            let operation: UInt64
+            switch request.operation {
+            case .grant(let lease, let ttl): operation = mixHash(UInt64(bitPattern: lease), UInt64(bitPattern: ttl))
+            case .attach(let lease, let key, let value): operation = mixHash(UInt64(bitPattern: lease), stableHash(key) ^ stableHash(value))
+            case .keepAlive(let lease): operation = mixHash(3, UInt64(bitPattern: lease))
+            }
+            return mixHash(mixHash(7, request.id), operation)
+        case .leaseResponse(let id, let result):
+            return mixHash(mixHash(8, id), result.traceDigest)
         case .watchCreate(let create):
             return mixHash(mixHash(mixHash(4, create.watchID), stableHash(create.key) ^ stableHash(create.end)), UInt64(bitPattern: create.startRevision))
         case .watchPing(let id):
@@ -112,6 +159,8 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
         case .raft(let message): return "raft \(message)"
         case .request(let request): return "request #\(request.id) \(request.kind.rawValue) \(request.key)"
         case .response(let id, let result): return "response #\(id) \(result)"
+        case .leaseRequest(let request): return "lease-request #\(request.id) \(request.operation)"
+        case .leaseResponse(let id, let result): return "lease-response #\(id) \(result)"
         case .watchCreate(let create): return "watch-create #\(create.watchID) from \(create.startRevision)"
         case .watchPing(let id): return "watch-ping #\(id)"
         case .watch(let id, _, let response):
@@ -135,6 +184,12 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
     case clientTimeout(requestID: UInt64)
     /// A client retries its current request (after a redirect or an unavailable answer).
     case clientRetry(requestID: UInt64)
+    /// A lease holder's next step (grant, attach, keepalive, or letting the lease go).
+    case leaseStep
+    /// A lease holder's request `id` timed out.
+    case leaseTimeout(requestID: UInt64)
+    /// A lease holder retries its request `id` (after a redirect or an unavailable answer).
+    case leaseRetry(requestID: UInt64)
     /// A watcher's keepalive period is over: ping, or give up on a silent connection.
     case watchKeepalive(watchID: UInt64)
     /// A watcher opens a new stream (after a cancel or a dead connection, with back-off).
@@ -146,6 +201,9 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
         case .clientIssue: return 12
         case .clientTimeout(let id): return mixHash(13, id)
         case .clientRetry(let id): return mixHash(14, id)
+        case .leaseStep: return 17
+        case .leaseTimeout(let id): return mixHash(18, id)
+        case .leaseRetry(let id): return mixHash(19, id)
         case .watchKeepalive(let id): return mixHash(15, id)
         case .watchReconnect: return 16
         }
@@ -157,6 +215,9 @@ public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConverti
         case .clientIssue: return "client-issue"
         case .clientTimeout(let id): return "client-timeout #\(id)"
         case .clientRetry(let id): return "client-retry #\(id)"
+        case .leaseStep: return "lease-step"
+        case .leaseTimeout(let id): return "lease-timeout #\(id)"
+        case .leaseRetry(let id): return "lease-retry #\(id)"
         case .watchKeepalive(let id): return "watch-keepalive #\(id)"
         case .watchReconnect: return "watch-reconnect"
         }

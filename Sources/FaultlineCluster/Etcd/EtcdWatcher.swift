@@ -83,9 +83,11 @@ extension EtcdCluster {
                 }
                 sim.setTimer(on: event.host, after: EtcdWatcherState.reconnectBackoff, .watchReconnect)
             }
-        case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry):
+        case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
+             .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("watchers set only watch timers")
-        case .message(_, .raft), .message(_, .request), .message(_, .response), .message(_, .watchCreate), .message(_, .watchPing):
+        case .message(_, .raft), .message(_, .request), .message(_, .response), .message(_, .watchCreate), .message(_, .watchPing),
+             .message(_, .leaseRequest), .message(_, .leaseResponse):
             preconditionFailure("watchers receive only watch responses")
         case .persisted:
             preconditionFailure("watchers persist nothing")

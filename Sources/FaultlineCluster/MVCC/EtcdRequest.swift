@@ -46,7 +46,8 @@ public struct Txn: Sendable, Hashable {
 public enum EtcdRequest: RaftCommand {
     public typealias SnapshotState = MVCCStore
 
-    case put(key: String, value: String)
+    /// Puts `key`; attaches it to `lease` when non-zero (the lease must exist).
+    case put(key: String, value: String, lease: Int64 = 0)
     /// Deletes `key`, or the range [key, end) when `end` is given.
     case deleteRange(key: String, end: String?)
     case txn(Txn)
@@ -56,8 +57,8 @@ public enum EtcdRequest: RaftCommand {
 
     public var traceDigest: UInt64 {
         switch self {
-        case .put(let key, let value):
-            return mixHash(mixHash(1, stableHash(key)), stableHash(value))
+        case .put(let key, let value, let lease):
+            return mixHash(mixHash(1, stableHash(key)), stableHash(value) ^ UInt64(bitPattern: lease))
         case .deleteRange(let key, let end):
             return mixHash(mixHash(2, stableHash(key)), stableHash(end ?? ""))
         case .txn(let txn):
@@ -97,6 +98,8 @@ public enum MVCCError: String, Error, Sendable, Hashable {
     /// The requested revision is beyond the current one (etcd's ErrFutureRev).
     case futureRevision
     case leaseNotFound
+    /// A grant of a lease id that exists (etcd's ErrLeaseExists).
+    case leaseExists
 }
 
 /// The answer of the store to one request.

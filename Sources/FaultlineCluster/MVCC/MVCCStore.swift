@@ -59,6 +59,8 @@ public struct MVCCStore: Sendable {
     var sortedKeys: [String] = []
     public private(set) var changes: [WatchEvent] = []
     var leases: [Int64: Lease] = [:]
+    /// The granted leases' ids in increasing order (what the lessor iterates; the dictionary is not).
+    public private(set) var leaseIDs: [Int64] = []
 
     public init() {}
 
@@ -126,9 +128,13 @@ public struct MVCCStore: Sendable {
     /// Applies one request from the Raft log.
     public mutating func apply(_ request: EtcdRequest) -> EtcdResponse {
         switch request {
-        case .put(let key, let value):
+        case .put(let key, let value, let lease):
+            if lease != 0 {
+                guard leases[lease] != nil else { return response(error: .leaseNotFound) }
+                if !leases[lease]!.keys.contains(key) { leases[lease]!.keys.append(key) }
+            }
             revision += 1
-            put(key, value, lease: 0)
+            put(key, value, lease: lease)
             return response()
         case .deleteRange(let key, let end):
             let keys = (try? range(key, end: end))?.map(\.key) ?? []
@@ -144,10 +150,13 @@ public struct MVCCStore: Sendable {
             compact(target)
             return response()
         case .leaseGrant(let id, let ttl):
+            guard leases[id] == nil else { return response(error: .leaseExists) }
             leases[id] = Lease(ttlSeconds: ttl, keys: [])
+            leaseIDs.insert(id, at: leaseIDs.firstIndex { $0 > id } ?? leaseIDs.count)
             return response()
         case .leaseRevoke(let id):
             guard let lease = leases.removeValue(forKey: id) else { return response(error: .leaseNotFound) }
+            leaseIDs.removeAll { $0 == id }
             let attached = lease.keys.sorted().filter { get($0)?.lease == id }
             if !attached.isEmpty {
                 revision += 1
@@ -237,6 +246,9 @@ public struct MVCCStore: Sendable {
     func response(deleted: Int = 0, error: MVCCError? = nil) -> EtcdResponse {
         EtcdResponse(revision: revision, succeeded: error == nil, kvs: [], deleted: deleted, error: error)
     }
+
+    /// The TTL a lease was granted with, or nil when it does not exist (never granted, or revoked).
+    public func leaseTTLSeconds(_ id: Int64) -> Int64? { leases[id]?.ttlSeconds }
 
     /// Number of versions held: what compaction keeps bounded.
     public var versionCount: Int { sortedKeys.reduce(0) { $0 + (history[$1]?.count ?? 0) } }

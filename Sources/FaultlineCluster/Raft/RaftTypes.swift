@@ -134,6 +134,9 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
     /// Not Raft but the etcd server above it: a member that installs a snapshot moves its watch streams
     /// to the snapshot's revision without sending the changes in between (etcd issue 15271's shape).
     public static let watchSkipsSnapshotGap = RaftBugs(rawValue: 1 << 3)
+    /// Not Raft but etcd's lessor: a new leader does not extend leases on promotion, so keepalives that
+    /// only the old leader saw are forgotten and leases are revoked before their TTL.
+    public static let leaseNotExtendedOnPromote = RaftBugs(rawValue: 1 << 4)
 
     /// The names used in scenario files.
     public static let byName: [(String, RaftBugs)] = [
@@ -141,6 +144,7 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
         ("commit-older-term-by-counting", .commitOlderTermByCounting),
         ("read-without-read-index", .readWithoutReadIndex),
         ("watch-skips-snapshot-gap", .watchSkipsSnapshotGap),
+        ("lease-not-extended-on-promote", .leaseNotExtendedOnPromote),
     ]
 }
 

@@ -100,6 +100,39 @@ import Testing
         #expect(watch?.detail.contains(" 0 events") == false)
     }
 
+    /// Lease holders keep their leases alive through the leader; the leader crashes, then another is
+    /// isolated: each new leader must extend every lease before expiring any.
+    static func leaderChangePlan(bugs: RaftBugs) -> RunPlan {
+        var plan = RunPlan(name: "lease-leader-change", duration: .seconds(45), memberCount: 3)
+        plan.flags.bugs = bugs
+        plan.workload.clients = 2
+        plan.workload.leaseHolders = 4
+        plan.workload.leaseTTLSeconds = 6
+        plan.workload.leaseHoldTime = .seconds(15)
+        plan.invariants = InvariantName.etcdSafety + [InvariantName.leaseTTL]
+        plan.faults = [
+            PlannedFault(effect: .crash(.etcdLeader), at: .seconds(10), duration: .seconds(8)),
+            PlannedFault(effect: .partition(.isolate(.etcdLeader)), at: .seconds(25), duration: .seconds(8)),
+        ]
+        plan.convergenceBound = .seconds(8)
+        return plan
+    }
+
+    @Test func leasesRevokedBeforeTheirTTLAfterALeaderChangeAreCaught() {
+        let found = Self.firstViolation(Self.leaderChangePlan(bugs: .leaseNotExtendedOnPromote), InvariantName.leaseTTL, seeds: 1...3)
+        #expect(found != nil, "a new leader that expires leases without extending them must be caught")
+        if let found { #expect(found.1.contains("before the TTL its holder was acknowledged ran out")) }
+    }
+
+    @Test(arguments: Array(1...3) as [UInt64])
+    func correctLessorPassesTheSameLeaderChanges(seed: UInt64) {
+        let result = EtcdRunner.run(Self.leaderChangePlan(bugs: []), seed: seed)
+        let lease = result.invariants.first { $0.name == InvariantName.leaseTTL }
+        #expect(lease?.holds == true, "seed \(seed): \(lease?.detail ?? "")")
+        // Leases were really granted, released and expired in the run.
+        #expect(lease?.detail.hasPrefix("0 revocations") == false, "\(lease?.detail ?? "")")
+    }
+
     @Test(arguments: Array(1...12) as [UInt64])
     func correctRaftPassesTheSameNemesis(seed: UInt64) {
         var plan = Self.nemesisPlan(bugs: [])
@@ -107,11 +140,14 @@ import Testing
         // Watchers, frequent snapshots and a compactor that cancels lagging watches: the watch checker
         // must hold too.
         plan.workload.watchers = 2
+        plan.workload.leaseHolders = 2
+        plan.workload.leaseTTLSeconds = 5
+        plan.workload.leaseHoldTime = .seconds(10)
         plan.flags.snapshotCount = 200
         plan.flags.snapshotCatchUpEntries = 20
         plan.flags.autoCompactionRetention = 50
         plan.flags.autoCompactionIntervalMs = 5_000
-        plan.invariants = InvariantName.etcdSafety + [InvariantName.watchOrdered]
+        plan.invariants = InvariantName.etcdSafety + [InvariantName.watchOrdered, InvariantName.leaseTTL]
         let result = EtcdRunner.run(plan, seed: seed)
         for outcome in result.invariants where outcome.kind == .safety {
             #expect(outcome.holds, "seed \(seed): \(outcome.name): \(outcome.detail)")
