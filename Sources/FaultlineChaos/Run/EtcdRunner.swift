@@ -23,6 +23,8 @@ struct ControlEvent {
     enum Action {
         case inject(Int)
         case heal(Int)
+        /// Copies every member's data directory for fault `Int` (a rollback restores it later).
+        case checkpoint(Int)
     }
     let at: SimInstant
     let order: Int
@@ -44,10 +46,13 @@ struct Execution {
     /// Engine rule ids and hosts each active fault installed, to undo at heal.
     var undo: [[UndoStep]] = []
     var controls: [ControlEvent] = []
+    /// Data directories copied ahead of rollback faults, by fault index (lookups only).
+    var checkpoints: [Int: [RaftDurableState<EtcdRequest>]] = [:]
 
     enum UndoStep {
         case restart(HostID)
         case wipeAndRestart(member: Int, HostID)
+        case rollbackAndRestart(member: Int, HostID, fault: Int)
         case removeRules([Int])
         case resume(HostID)
         case unstall(HostID)
@@ -88,6 +93,10 @@ struct Execution {
         var order = 0
         for (index, fault) in planned.enumerated() {
             let at = SimInstant.start + fault.at
+            if case .dataRollback(_, let by) = fault.effect {
+                controls.append(ControlEvent(at: max(.start, at - by), order: order, action: .checkpoint(index)))
+                order += 1
+            }
             controls.append(ControlEvent(at: at, order: order, action: .inject(index)))
             order += 1
             controls.append(ControlEvent(at: healTime(of: fault), order: order, action: .heal(index)))
@@ -175,6 +184,8 @@ struct Execution {
             inject(index)
         case .heal(let index):
             heal(index)
+        case .checkpoint(let index):
+            checkpoints[index] = world.members.map(\.durable)
         }
     }
 
@@ -196,6 +207,13 @@ struct Execution {
             for host in hosts {
                 sim.crash(host)
                 steps.append(.wipeAndRestart(member: memberIndex(of: host) ?? 0, host))
+            }
+            target = names(hosts)
+        case .dataRollback(let selector, _):
+            let hosts = resolve(selector)
+            for host in hosts {
+                sim.crash(host)
+                steps.append(.rollbackAndRestart(member: memberIndex(of: host) ?? 0, host, fault: index))
             }
             target = names(hosts)
         case .partition(let shape):
@@ -252,6 +270,10 @@ struct Execution {
                 sim.restart(host)
             case .wipeAndRestart(let member, let host):
                 world.wipeDataDirectory(member: member)
+                sim.restart(host)
+            case .rollbackAndRestart(let member, let host, let fault):
+                // The checkpoint control runs before the injection (at or after the start).
+                if let saved = checkpoints[fault]?[member] { world.restoreDataDirectory(member: member, to: saved) }
                 sim.restart(host)
             case .removeRules(let rules):
                 for rule in rules { sim.removeLinkRule(rule) }

@@ -43,6 +43,9 @@ public enum FaultEffect: Sendable, Hashable {
     case crash(FaultTarget)
     /// `etcd-data-loss`: the host crashes and restarts at heal with an EMPTY data directory.
     case dataLoss(FaultTarget)
+    /// `etcd-data-rollback`: the host crashes and restarts at heal with its data directory as it was
+    /// `by` earlier than the injection (a VM or disk snapshot restored, a lost write-back cache).
+    case dataRollback(FaultTarget, by: SimDuration)
     /// `network-partition`.
     case partition(PartitionShape)
     /// `network-delay`: extra latency (mean `latency`, uniform jitter ±`jitter`) on every link to and from the target.
@@ -61,6 +64,7 @@ public enum FaultEffect: Sendable, Hashable {
         switch self {
         case .crash: return "node-crash"
         case .dataLoss: return "etcd-data-loss"
+        case .dataRollback: return "etcd-data-rollback"
         case .partition: return "network-partition"
         case .delay: return "network-delay"
         case .loss: return "network-loss"

@@ -11,6 +11,7 @@ public enum FaultCatalog {
         Entry(name: "node-crash", implemented: true, summary: "The target master crashes: all its processes stop, volatile state is lost, what etcd fsynced survives. Heals by restarting it."),
         Entry(name: "etcd-member-crash", implemented: true, summary: "The etcd member on the target crashes (in the etcd model, the same as node-crash). Heals by restarting it."),
         Entry(name: "etcd-data-loss", implemented: true, summary: "The target crashes and restarts with an empty data directory (disk replaced). Unsafe in real etcd too: it can break Raft safety."),
+        Entry(name: "etcd-data-rollback", implemented: true, summary: "The target crashes and restarts with its data directory as it was `rollback` earlier (a restored VM or disk snapshot, a lying write cache): it forgets votes, entries and commits. Unsafe in real etcd too."),
         Entry(name: "network-partition", implemented: true, summary: "Cuts links: mode isolate (target), split (groups), one-way (from -> to) or bridge (from | to, the rest reach both). Messages in flight are dropped on arrival. Heals by restoring the links."),
         Entry(name: "network-delay", implemented: true, summary: "Adds latency (uniform latency +/- jitter) to every message to or from the target. Heals by removing it."),
         Entry(name: "network-loss", implemented: true, summary: "Drops each message to or from the target with the given probability. Heals by removing it."),

@@ -560,7 +560,7 @@ struct ScenarioReader {
         let masterNames = (1...plan.memberCount).map { "master-\($0)" }
         for (index, item) in (list(node, path) ?? []).enumerated() {
             let itemPath = path + "[\(index)]"
-            let allowed = ["kind", "target", "at", "duration", "mode", "groups", "from", "to", "latency", "jitter", "probability", "offset", "drift-ppm", "count"]
+            let allowed = ["kind", "target", "at", "duration", "mode", "groups", "from", "to", "latency", "jitter", "probability", "offset", "drift-ppm", "count", "rollback"]
             guard let items = fields(item, itemPath, allowed: allowed) else { continue }
             var values: [String: Node] = [:]
             for (key, value) in items { values[key] = value }
@@ -624,6 +624,11 @@ struct ScenarioReader {
                 effect = target().map { .crash($0) }
             case "etcd-data-loss":
                 effect = target().map { .dataLoss($0) }
+            case "etcd-data-rollback":
+                if values["rollback"] == nil { error(item, itemPath, "missing required field \"rollback\" (how far back the data directory goes, e.g. 10s)") }
+                if let by = values["rollback"].flatMap({ duration($0, itemPath + ".rollback") }), let selector = target() {
+                    effect = .dataRollback(selector, by: by)
+                }
             case "network-partition":
                 let mode = values["mode"].flatMap { choice($0, itemPath + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
                 switch mode {
@@ -678,6 +683,9 @@ struct ScenarioReader {
                 effect = target().map { .timeSkew($0, offset: offset, driftPpm: Int64(drift)) }
             default:
                 preconditionFailure("implemented fault kind \(kind) has no reader")
+            }
+            if let rollbackNode = values["rollback"], kind != "etcd-data-rollback" {
+                error(rollbackNode, itemPath + ".rollback", "\"rollback\" applies to etcd-data-rollback only")
             }
             for key in ["mode", "groups", "from", "to"] where values[key] != nil && kind != "network-partition" {
                 error(values[key], itemPath + "." + key, "\"\(key)\" applies to network-partition only")

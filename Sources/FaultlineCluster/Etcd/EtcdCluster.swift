@@ -319,6 +319,13 @@ extension EtcdCluster {
         members[index].wipe()
     }
 
+    /// Replaces a (crashed) member's data directory with an earlier copy of it (`members[i].durable`
+    /// taken then): it restarts having forgotten every vote, entry and commit since. Unsafe in real
+    /// etcd too; the fault exists to show what the checkers say about it.
+    public mutating func restoreDataDirectory(member index: Int, to saved: RaftDurableState<EtcdRequest>) {
+        members[index].restore(saved)
+    }
+
     /// Ends the run for the clients: every write still outstanding is recorded with an unknown outcome.
     public mutating func recordOutstandingAsUnknown() {
         for index in clients.indices {

@@ -286,6 +286,13 @@ public struct EtcdMember {
         inflight = nil
     }
 
+    /// Replaces durable state with an earlier copy; takes effect at the next restart.
+    mutating func restore(_ saved: RaftDurableState<EtcdRequest>) {
+        durable = saved
+        staged = nil
+        inflight = nil
+    }
+
     mutating func step(_ message: RaftMessage<EtcdRequest>) { node.step(message) }
 
     /// A client request arrived.

@@ -1,3 +1,4 @@
+import Foundation
 import FaultlineCluster
 import FaultlineSim
 import Testing
@@ -131,6 +132,21 @@ import Testing
         #expect(lease?.holds == true, "seed \(seed): \(lease?.detail ?? "")")
         // Leases were really granted, released and expired in the run.
         #expect(lease?.detail.hasPrefix("0 revocations") == false, "\(lease?.detail ?? "")")
+    }
+
+    /// The shipped unsafe scenario: a follower restored from an old data directory while the leader
+    /// crashes. Where the rollback hits the leader's only reachable follower, committed writes are lost.
+    @Test func aRolledBackDataDirectoryThatLosesCommittedEntriesIsCaught() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let plan = try ScenarioLoader.plan(path: root.appendingPathComponent("Scenarios/unsafe/etcd-data-rollback.yaml").path)
+        var caught: [String] = []
+        for seed: UInt64 in 1...8 {
+            let result = EtcdRunner.run(plan, seed: seed)
+            caught += result.invariants.filter { !$0.holds }.map(\.name)
+        }
+        #expect(caught.contains(InvariantName.stateMachineSafety), "\(caught)")
+        #expect(caught.contains(InvariantName.leaderCompleteness), "\(caught)")
     }
 
     @Test(arguments: Array(1...12) as [UInt64])
