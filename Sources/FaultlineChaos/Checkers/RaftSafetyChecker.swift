@@ -100,7 +100,9 @@ public struct RaftSafetyChecker: Sendable {
     }
 
     mutating func append<Command>(member: Int, _ entries: [RaftEntry<Command>], at time: SimInstant) {
+        // Moved out and back rather than copied: a copy would duplicate the whole mirror per Ready.
         var mirror = logs[member]
+        logs[member] = LogMirror()
         for entry in entries {
             let id = EntryID(index: entry.index, term: entry.term)
             let digest = entry.digest

@@ -55,7 +55,6 @@ public struct EtcdMember {
     public private(set) var store = MVCCStore()
     /// What has been persisted: survives crashes.
     public private(set) var durable = RaftDurableState<EtcdRequest>()
-    var staged: RaftDurableState<EtcdRequest>?
     var inflight: RaftReady<EtcdRequest>?
     var persistCounter: UInt64 = 0
     var incarnation: UInt64 = 0
@@ -136,7 +135,6 @@ public struct EtcdMember {
         incarnation += 1
         node = RaftNode(config: Self.config(id: id, voters: voters, flags: flags), restoring: durable,
                         random: SimRandom(seed: seed, stream: "etcd.raft.\(index).\(incarnation)"))
-        staged = nil
         inflight = nil
         pendingProposals.removeAll()
         pendingReads.removeAll()
@@ -282,14 +280,12 @@ public struct EtcdMember {
     /// Forgets everything durable (a lost data directory); takes effect at the next restart.
     mutating func wipe() {
         durable = RaftDurableState<EtcdRequest>()
-        staged = nil
         inflight = nil
     }
 
     /// Replaces durable state with an earlier copy; takes effect at the next restart.
     mutating func restore(_ saved: RaftDurableState<EtcdRequest>) {
         durable = saved
-        staged = nil
         inflight = nil
     }
 
@@ -399,9 +395,10 @@ public struct EtcdMember {
 
     /// A persist completed: the held Ready is durable, so its messages may leave and its entries apply.
     mutating func persisted(token: UInt64, into output: inout MemberOutput) {
-        guard token == persistCounter, let ready = inflight, let next = staged else { return }
-        durable = next
-        staged = nil
+        guard token == persistCounter, let ready = inflight else { return }
+        // Absorbed in place only now: until the write completes, a crash must find the old state.
+        // (In place, not a staged copy: copying the whole log per Ready made long runs quadratic.)
+        durable.absorb(ready)
         inflight = nil
         handle(ready, into: &output)
     }
@@ -413,9 +410,6 @@ public struct EtcdMember {
             bound -= 1
             let ready = node.ready()
             if ready.needsPersist {
-                var next = durable
-                next.absorb(ready)
-                staged = next
                 inflight = ready
                 persistCounter += 1
                 output.persistToken = persistCounter

@@ -207,14 +207,13 @@ public struct MVCCStore: Sendable {
     }
 
     mutating func put(_ key: String, _ value: String, lease: Int64) {
-        var versions = history[key] ?? []
-        let previous = versions.last.flatMap { $0.tombstone ? nil : $0 }
-        if versions.isEmpty {
+        // Appended in place (a copy-out and write-back would copy the key's whole history per put).
+        let previous = history[key]?.last.flatMap { $0.tombstone ? nil : $0 }
+        if history[key] == nil {
             sortedKeys.insert(key, at: lowerBound(key))
         }
-        versions.append(Version(modRevision: revision, createRevision: previous?.createRevision ?? revision,
-                                version: (previous?.version ?? 0) + 1, value: value, lease: lease, tombstone: false))
-        history[key] = versions
+        history[key, default: []].append(Version(modRevision: revision, createRevision: previous?.createRevision ?? revision,
+                                                 version: (previous?.version ?? 0) + 1, value: value, lease: lease, tombstone: false))
         changes.append(WatchEvent(kind: .put, key: key, value: value, revision: revision))
     }
 

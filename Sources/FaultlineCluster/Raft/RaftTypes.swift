@@ -73,13 +73,20 @@ public struct RaftDurableState<Command: RaftCommand>: Sendable {
     /// replaces older entries, appended entries overwrite any conflicting suffix.
     public mutating func absorb(_ ready: RaftReady<Command>) {
         if let state = ready.hardState { hardState = state }
+        // Entries are contiguous, so positions follow from indexes: no scans (this runs per Ready).
         if let snapshot = ready.snapshot, snapshot.index > (self.snapshot?.index ?? 0) {
             self.snapshot = snapshot
-            entries.removeAll { $0.index <= snapshot.index }
+            if let first = entries.first, snapshot.index >= first.index {
+                entries.removeFirst(min(entries.count, Int(snapshot.index - first.index + 1)))
+            }
             if let first = entries.first, first.index != snapshot.index + 1 { entries.removeAll() }
         }
         if let first = ready.entries.first {
-            entries.removeAll { $0.index >= first.index }
+            if let head = entries.first, first.index <= head.index {
+                entries.removeAll(keepingCapacity: true)
+            } else if let head = entries.first, first.index - head.index < UInt64(entries.count) {
+                entries.removeSubrange(Int(first.index - head.index)...)
+            }
             entries.append(contentsOf: ready.entries)
         }
     }
