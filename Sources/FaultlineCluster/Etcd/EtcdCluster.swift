@@ -71,6 +71,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     public private(set) var members: [EtcdMember]
     var clients: [EtcdClientState]
     var watchers: [EtcdWatcherState]
+    var outputBuffer = MemberOutput()
     var leaseHolders: [EtcdLeaseHolderState]
     var roles: [Role]
     /// Hosts of the members, by member index.
@@ -160,7 +161,10 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     // MARK: - Members
 
     mutating func handleMember(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
-        var output = MemberOutput()
+        // The output buffer is reused across events (moved out, cleared keeping capacity, moved back),
+        // so that a member step does not allocate its output arrays afresh each time.
+        var output = outputBuffer
+        outputBuffer = MemberOutput()
         switch event.kind {
         case .started:
             members[index].restart(now: event.time)
@@ -189,6 +193,8 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         }
         members[index].process(into: &output, now: event.time)
         flush(member: index, output, sim)
+        output.clear()
+        outputBuffer = output
     }
 
     /// Performs a member's outputs: persists, messages, observations, client answers.

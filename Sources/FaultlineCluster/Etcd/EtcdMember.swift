@@ -24,6 +24,16 @@ struct MemberOutput {
     var answers: [Answer] = []
     var watchMessages: [WatchMessage] = []
     var handledReadies: [RaftReady<EtcdRequest>] = []
+
+    /// Empties every list but keeps its storage for the next step.
+    mutating func clear() {
+        persistToken = nil
+        leaseAnswers.removeAll(keepingCapacity: true)
+        raftMessages.removeAll(keepingCapacity: true)
+        answers.removeAll(keepingCapacity: true)
+        watchMessages.removeAll(keepingCapacity: true)
+        handledReadies.removeAll(keepingCapacity: true)
+    }
 }
 
 /// One etcd member: a Raft node, its MVCC store and the server glue between them and the clients.
