@@ -44,8 +44,15 @@ public enum LinearizabilityCheck {
         return .linearizable(checkedOperations: operations.count)
     }
 
-    /// A small non-linearizable sub-history: the shortest failing prefix (by call time), then greedy
-    /// removal of single operations while it still fails, within a bounded number of checks.
+    /// Checks spent shrinking one counterexample (a bound on time).
+    static let maximumShrinkChecks = 400
+
+    /// A small non-linearizable sub-history, in two reductions, each removing chunks of operations
+    /// (halves, quarters, ... single operations) while the rest still fails:
+    /// 1. reads only (gets, and compare-and-swaps known to have failed): they have no effect, so removing
+    ///    them cannot make a linearizable history fail; the reads left are the offending ones;
+    /// 2. then writes, except the writer of a value that a kept operation observed (a get that returned
+    ///    it, a successful cas that expected it): dropping it would make a correct read look wrong.
     static func shrink(_ history: [ClientOperation], maxStates: Int) -> [ClientOperation] {
         let ordered = history.sorted { ($0.called, $0.client) < ($1.called, $1.client) }
         func fails(_ candidate: [ClientOperation]) -> Bool {
@@ -53,22 +60,59 @@ public enum LinearizabilityCheck {
             if case .violation = search.run() { return true }
             return false
         }
-        var low = 1, high = ordered.count
-        while low < high {
-            let middle = (low + high) / 2
-            if fails(Array(ordered.prefix(middle))) { high = middle } else { low = middle + 1 }
-        }
-        var current = Array(ordered.prefix(high))
-        if !fails(current) { current = ordered }
         var checks = 0
-        var position = 0
-        while position < current.count && checks < 400 {
-            var candidate = current
-            candidate.remove(at: position)
-            checks += 1
-            if !candidate.isEmpty && fails(candidate) { current = candidate } else { position += 1 }
+        let reads = reduce(ordered, checks: &checks, removable: isRead, keepObservedWriters: false, fails: fails)
+        return reduce(reads, checks: &checks, removable: { !isRead($0) }, keepObservedWriters: true, fails: fails)
+    }
+
+    /// An operation without effect on the register.
+    static func isRead(_ operation: ClientOperation) -> Bool {
+        operation.kind == .get || (operation.kind == .cas && operation.returned != nil && !operation.ok)
+    }
+
+    /// Removes chunks of the `removable` operations while `fails` holds, within `maximumShrinkChecks`.
+    static func reduce(_ operations: [ClientOperation], checks: inout Int, removable: (ClientOperation) -> Bool,
+                       keepObservedWriters: Bool, fails: ([ClientOperation]) -> Bool) -> [ClientOperation] {
+        var current = operations
+        var chunk = max(1, current.filter(removable).count / 2)
+        while checks < maximumShrinkChecks {
+            var cursor = 0
+            while checks < maximumShrinkChecks {
+                let positions = current.indices.filter { removable(current[$0]) }
+                guard cursor < positions.count else { break }
+                var drop = Set(positions[cursor..<min(cursor + chunk, positions.count)])
+                if keepObservedWriters { drop.subtract(observedWriters(current, dropping: drop)) }
+                let candidate = current.indices.filter { !drop.contains($0) }.map { current[$0] }
+                checks += 1
+                if !drop.isEmpty && !candidate.isEmpty && fails(candidate) { current = candidate } else { cursor += chunk }
+            }
+            if chunk == 1 { break }
+            chunk = max(1, chunk / 2)
         }
         return current
+    }
+
+    /// The positions in `dropping` of writes whose value an operation kept (directly or through another
+    /// kept writer) observed.
+    static func observedWriters(_ operations: [ClientOperation], dropping: Set<Int>) -> Set<Int> {
+        var kept = Set<Int>()
+        var changed = true
+        while changed {
+            changed = false
+            var observed = Set<String>()
+            for (index, operation) in operations.enumerated() where !dropping.contains(index) || kept.contains(index) {
+                if operation.kind == .get, operation.returned != nil, !operation.value.isEmpty { observed.insert(operation.value) }
+                if operation.kind == .cas, operation.ok, operation.returned != nil { observed.insert(operation.expected) }
+            }
+            for index in dropping where !kept.contains(index) {
+                let operation = operations[index]
+                if operation.kind == .put || operation.kind == .cas, observed.contains(operation.value) {
+                    kept.insert(index)
+                    changed = true
+                }
+            }
+        }
+        return kept
     }
 
     static func describe(key: String, _ operations: [ClientOperation]) -> String {
@@ -138,6 +182,8 @@ struct KeySearch {
         let known = operation.returned != nil
         switch operation.kind {
         case .get:
+            // A read that never returned observed nothing: it constrains nothing.
+            if !known { return (true, state) }
             return ((state ?? "") == operation.value, state)
         case .put:
             return (true, operation.value)

@@ -27,6 +27,9 @@ public struct ScenarioError: Error, Sendable, CustomStringConvertible {
 func closestName(to word: String, in candidates: [String]) -> String? {
     var best: (name: String, distance: Int)?
     for candidate in candidates {
+        // The distance is at least the difference in length: skip hopeless candidates without the
+        // quadratic computation (a hostile file can hold a megabyte-long name).
+        guard abs(word.count - candidate.count) <= max(2, candidate.count / 4) else { continue }
         let distance = editDistance(word.lowercased(), candidate.lowercased())
         if distance <= max(2, candidate.count / 4), distance < (best?.distance ?? .max) { best = (candidate, distance) }
     }

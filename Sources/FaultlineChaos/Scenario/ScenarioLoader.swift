@@ -37,8 +37,11 @@ public enum ScenarioLoader {
             throw single(file, "is empty; a scenario needs apiVersion, kind, metadata and spec")
         }
         let root: Node
+        // The parser owns the anchors: nodes refer to them weakly, so it must outlive `checkShape`.
+        let parser: Parser
         do {
-            guard let composed = try Yams.compose(yaml: text) else { throw single(file, "holds no YAML document") }
+            parser = try Parser(yaml: text)
+            guard let composed = try parser.singleRoot() else { throw single(file, "holds no YAML document") }
             root = composed
         } catch let error as ScenarioError {
             throw error
@@ -48,7 +51,8 @@ public enum ScenarioLoader {
             throw single(file, "is not valid YAML: \(error)")
         }
         var reader = ScenarioReader(file: file)
-        guard reader.checkShape(root, path: "", depth: 0) else { throw ScenarioError(diagnostics: reader.diagnostics) }
+        let shapeIsValid = withExtendedLifetime(parser) { reader.checkShape(root, path: "", depth: 0) }
+        guard shapeIsValid else { throw ScenarioError(diagnostics: reader.diagnostics) }
         let plan = reader.readScenario(root)
         guard reader.diagnostics.isEmpty, let plan else { throw ScenarioError(diagnostics: reader.diagnostics) }
         return plan
@@ -62,8 +66,9 @@ public enum ScenarioLoader {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ScenarioError(diagnostics: [ScenarioDiagnostic(file: file, line: mark.line, column: mark.column, path: "", message: "invalid YAML: \(problem)")])
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return single(file, "duplicate keys in a mapping: \(duplicates.joined(separator: ", "))")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ScenarioError(diagnostics: [ScenarioDiagnostic(file: file, line: context.mark.line, column: context.mark.column, path: "",
+                                                                  message: "duplicate keys in a mapping: \(duplicates.joined(separator: ", "))")])
         default:
             return single(file, "invalid YAML: \(error)")
         }
@@ -94,6 +99,11 @@ struct ScenarioReader {
             error(node, path, "nested more than \(ScenarioLoader.maximumDepth) levels deep")
             return false
         }
+        // Yams resolves aliases while composing (no `.alias` node reaches here): refuse their anchors.
+        if node.anchor != nil {
+            error(node, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
+            return false
+        }
         switch node {
         case .alias:
             error(node, path, "YAML aliases (*name) are not supported in scenario files")
@@ -102,7 +112,11 @@ struct ScenarioReader {
             return true
         case .mapping(let mapping):
             for (key, value) in mapping {
-                if !checkShape(value, path: path + "." + (key.string ?? "?"), depth: depth + 1) { return false }
+                if key.anchor != nil {
+                    error(key, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
+                    return false
+                }
+                if !checkShape(value, path: join(path, key.string ?? "?"), depth: depth + 1) { return false }
             }
             return true
         case .sequence(let sequence):
