@@ -186,6 +186,23 @@ public final class ReportStore: @unchecked Sendable {
                     FROM ranked GROUP BY scenario, metric;
                 """)
         }
+        // Seeds are unsigned 64-bit but SQLite integers are signed: `runs.seed` holds the bit pattern.
+        // The views print it back unsigned, so a reproduce command names the seed the run used.
+        migrator.registerMigration("v2-unsigned-seed-views") { db in
+            try db.execute(sql: """
+                DROP VIEW violations;
+                DROP VIEW failing_runs;
+                CREATE VIEW violations AS
+                    SELECT r.id AS run_id, r.scenario, printf('%llu', r.seed) AS seed, r.version, i.name AS invariant, i.kind,
+                           i.violations, i.first_violation_at, i.detail
+                    FROM invariant_results i JOIN runs r ON r.id = i.run_id
+                    WHERE i.holds = 0;
+                CREATE VIEW failing_runs AS
+                    SELECT id AS run_id, scenario, scenario_path, printf('%llu', seed) AS seed, version, verdict, trace_hash,
+                           'faultline run ' || scenario_path || ' --seed ' || printf('%llu', seed) AS reproduce
+                    FROM runs WHERE verdict <> 'pass';
+                """)
+        }
         return migrator
     }
 
@@ -277,9 +294,9 @@ public final class ReportStore: @unchecked Sendable {
 
     public func failingRuns(scenario: String? = nil) throws(ReportStoreError) -> QueryResult {
         if let scenario {
-            return try query("SELECT scenario, seed, verdict, reproduce FROM failing_runs WHERE scenario = ? ORDER BY scenario, seed", arguments: [scenario])
+            return try query("SELECT scenario, seed, verdict, reproduce FROM failing_runs WHERE scenario = ? ORDER BY scenario, run_id", arguments: [scenario])
         }
-        return try query("SELECT scenario, seed, verdict, reproduce FROM failing_runs ORDER BY scenario, seed")
+        return try query("SELECT scenario, seed, verdict, reproduce FROM failing_runs ORDER BY scenario, run_id")
     }
 
     /// Trace hashes recorded for a scenario, seed and version (for `replay` to confirm).

@@ -55,7 +55,7 @@ import Testing
         #expect(tables.isSuperset(of: ["runs", "faults", "invariant_results", "recoveries", "timeline", "grdb_migrations"]))
         #expect(views == ["violations", "failing_runs", "recovery_percentiles"])
         #expect(indexes.isSuperset(of: ["runs_by_scenario_seed", "recoveries_by_metric", "timeline_by_run"]))
-        #expect(try store.query("SELECT identifier FROM grdb_migrations").rows == [["v1"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"]])
         let columns = try store.query("SELECT name FROM pragma_table_info('runs') ORDER BY cid").rows.map { $0[0] }
         #expect(columns == ["id", "scenario", "scenario_path", "seed", "version", "trace_hash", "events", "simulated_seconds",
                             "wall_seconds", "verdict", "started_at"])
@@ -110,18 +110,16 @@ import Testing
         #expect(try store.traceHashes(scenario: "etcd-leader-crash", seed: 7, version: "test-1").isEmpty)
     }
 
-    /// The seed is stored with `Int64(bitPattern:)`; the failing_runs view prints it back as a signed
-    /// number, so its reproduce command names a seed the CLI refuses for seeds above Int64.max.
+    /// The seed is stored with `Int64(bitPattern:)`; the views must print it back unsigned, or the
+    /// reproduce command would name a seed the CLI refuses for seeds above Int64.max.
     @Test func reproduceCommandNamesTheSeedForHugeSeeds() throws {
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ReportStore(path: dir.appendingPathComponent("runs.sqlite").path)
         try store.record(Self.record(seed: UInt64.max, verdict: "liveness"), startedAt: "t")
         let row = try #require(try store.failingRuns().rows.first)
-        withKnownIssue("failing_runs shows seed 18446744073709551615 as -1 (signed 64-bit), in its seed column and reproduce command") {
-            #expect(row[1] == "18446744073709551615")
-            #expect(row[3].hasSuffix("--seed 18446744073709551615"), "\(row[3])")
-        }
+        #expect(row[1] == "18446744073709551615")
+        #expect(row[3].hasSuffix("--seed 18446744073709551615"), "\(row[3])")
     }
 
     @Test func aConstraintViolationMidRunLeavesNoRowsAtAll() throws {
@@ -296,7 +294,7 @@ import Testing
             #expect(try store.query("SELECT seed, started_at FROM runs ORDER BY seed").rows == [["1", "first"], ["2", "first"], ["3", "first"]])
             #expect(try Self.count(store, "timeline") == 9)
             try store.record(Self.record(seed: 4), startedAt: "second")
-            #expect(try store.query("SELECT identifier FROM grdb_migrations").rows == [["v1"]], "migrations are not re-applied")
+            #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"]], "migrations are not re-applied")
         }
         let store = try ReportStore(path: path)
         #expect(try Self.rowCounts(store) == ["runs": 4, "faults": 8, "invariant_results": 8, "recoveries": 8, "timeline": 12])

@@ -290,9 +290,8 @@ import Testing
             #expect(throws: MVCCError.compacted) { try store.events(from: from, key: "k0") }
             #expect(throws: MVCCError.compacted) { try store.events(from: from, key: "a", end: "z") }
         }
-        // The events at the compacted revision itself are dropped with it, so a watch from there is
-        // refused too rather than served with a hole (MVCCStore's `changes` invariant).
-        #expect(throws: MVCCError.compacted) { try store.events(from: 4, key: "a", end: "z") }
+        // As in etcd, a watch may start at the compacted revision itself: its changes are kept.
+        #expect(try store.events(from: 4, key: "a", end: "z").map(\.revision) == [4, 5, 6, 7])
         #expect(try store.events(from: 5, key: "a", end: "z").map(\.revision) == [5, 6, 7])
         #expect(try store.events(from: 5, key: "k0").map(\.revision) == [6])
     }
