@@ -19,54 +19,100 @@ struct EventKey {
     @inlinable func precedes(_ other: EventKey) -> Bool {
         time < other.time || (time == other.time && sequence < other.sequence)
     }
+
+    /// `precedes` for the heap's child selection, where which key is earlier is a coin flip: equal
+    /// times are rare, so that test is a predictable branch, and the time comparison is left to a
+    /// conditional move.
+    @inlinable func precedesBranchless(_ other: EventKey) -> Bool {
+        if _slowPath(time == other.time) { return sequence < other.sequence }
+        return time < other.time
+    }
 }
 
-/// A binary min-heap of event keys in one contiguous array.
+/// A 4-ary min-heap of event keys in one contiguous array.
 ///
-/// Invariant: `keys[parent(i)]` precedes or equals `keys[i]`; sequences are unique, so ties never occur
-/// and the pop order is total and deterministic. Capacity is kept across pops: no allocation in steady state.
+/// Invariant: `keys[(i - 1) / 4]` precedes or equals `keys[i]`; sequences are unique, so ties never
+/// occur and the pop order is total and deterministic: it does not depend on the heap's shape or arity.
+/// Capacity is kept across pops: no allocation in steady state.
+///
+/// Four children per node halve the depth of a binary heap (a thousand keys: five levels instead of
+/// ten); the earliest of four children is picked without branches, since which child wins is a coin flip.
+///
+/// Pops are deferred: `pop` returns the root and leaves a hole there (`rootIsHole`). The next `push`
+/// drops its key into the hole and sifts it down, so the common "run an event, schedule the next one"
+/// step costs one sift instead of two. Any other operation fills the hole with the last key first.
 @usableFromInline
-struct EventHeap {
-    @usableFromInline var keys: [EventKey] = []
+struct EventHeap: ~Copyable {
+    @usableFromInline var keys = OwnedBuffer<EventKey>(capacity: 1024)
+    /// True when `keys[0]` was popped and not yet replaced: it is stale and not counted.
+    @usableFromInline var rootIsHole = false
 
-    @inlinable init() { keys.reserveCapacity(1024) }
+    @inlinable init() {}
 
-    @inlinable var count: Int { keys.count }
+    @inlinable var count: Int { rootIsHole ? keys.count - 1 : keys.count }
 
-    @inlinable func peek() -> EventKey? { keys.first }
+    @inlinable mutating func peek() -> EventKey? {
+        if rootIsHole { fillHole() }
+        return keys.count > 0 ? keys[0] : nil
+    }
 
     @inlinable mutating func push(_ key: EventKey) {
-        keys.append(key)
-        var child = keys.count - 1
-        keys.withUnsafeMutableBufferPointer { buffer in
-            while child > 0 {
-                let parent = (child - 1) >> 1
-                guard key.precedes(buffer[parent]) else { break }
-                buffer[child] = buffer[parent]
-                child = parent
-            }
-            buffer[child] = key
+        if rootIsHole {
+            rootIsHole = false
+            siftDown(key)
+            return
         }
+        keys.append(key)
+        let buffer = keys.base
+        var child = keys.count - 1
+        while child > 0 {
+            let parent = (child - 1) >> 2
+            guard key.precedes(buffer[parent]) else { break }
+            buffer[child] = buffer[parent]
+            child = parent
+        }
+        buffer[child] = key
     }
 
     @inlinable mutating func pop() -> EventKey? {
-        guard let first = keys.first else { return nil }
-        let last = keys.removeLast()
-        if keys.isEmpty { return first }
-        keys.withUnsafeMutableBufferPointer { buffer in
-            let count = buffer.count
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                if left >= count { break }
-                let right = left + 1
-                let child = right < count && buffer[right].precedes(buffer[left]) ? right : left
-                guard buffer[child].precedes(last) else { break }
-                buffer[parent] = buffer[child]
-                parent = child
+        if rootIsHole { fillHole() }
+        guard keys.count > 0 else { return nil }
+        rootIsHole = true
+        return keys[0]
+    }
+
+    /// Replaces the stale root with the last key.
+    @inlinable mutating func fillHole() {
+        rootIsHole = false
+        let last = keys.popLast()!
+        if keys.count > 0 { siftDown(last) }
+    }
+
+    /// Puts `key` at the root (whose old key is discarded) and restores the heap order below it.
+    @inlinable mutating func siftDown(_ key: EventKey) {
+        let buffer = keys.base
+        let count = keys.count
+        var parent = 0
+        while true {
+            let first = 4 &* parent &+ 1
+            if first >= count { break }
+            var child: Int
+            if first &+ 4 <= count {
+                let a = buffer[first &+ 1].precedesBranchless(buffer[first]) ? first &+ 1 : first
+                let b = buffer[first &+ 3].precedesBranchless(buffer[first &+ 2]) ? first &+ 3 : first &+ 2
+                child = buffer[b].precedesBranchless(buffer[a]) ? b : a
+            } else {
+                child = first
+                var next = first &+ 1
+                while next < count {
+                    if buffer[next].precedes(buffer[child]) { child = next }
+                    next &+= 1
+                }
             }
-            buffer[parent] = last
+            guard buffer[child].precedes(key) else { break }
+            buffer[parent] = buffer[child]
+            parent = child
         }
-        return first
+        buffer[parent] = key
     }
 }

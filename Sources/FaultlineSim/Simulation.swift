@@ -158,54 +158,57 @@ public struct TraceRecord: Sendable {
 ///   runs nothing, and what was due for it runs on resume in the original order.
 /// - Every processed event and every control action (crash, partition, ...) is folded into `traceHash`.
 public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestible> {
+    // Stored properties are `@exclusivity(unchecked)`: the engine never calls out (to the world, a
+    // trace sink or a description) while an access to one of them is open, so the runtime's dynamic
+    // exclusivity checks (about half the cost of an event) only ever pass. The event slot table and
+    // the free-slot stack are `OwnedBuffer`s, which skip copy-on-write uniqueness checks.
+
     // MARK: Clock, queue, trace
 
     /// The global simulated time: the one truth checkers use.
     @inlinable public var now: SimInstant { _now }
-    @usableFromInline var _now: SimInstant = .start
+    @exclusivity(unchecked) @usableFromInline var _now: SimInstant = .start
     /// The seed of the run; every stream derives from it.
     public let seed: UInt64
     /// The running 64-bit hash of everything that happened.
     @inlinable public var traceHash: UInt64 { _traceHash }
-    @usableFromInline var _traceHash: UInt64
+    @exclusivity(unchecked) @usableFromInline var _traceHash: UInt64
     /// Events handed to the world so far.
     @inlinable public var processedEvents: Int { _processedEvents }
-    @usableFromInline var _processedEvents: Int = 0
+    @exclusivity(unchecked) @usableFromInline var _processedEvents: Int = 0
     /// Message conservation counters.
     @inlinable public var network: NetworkCounters { _network }
-    @usableFromInline var _network = NetworkCounters()
-    public var limits = SimLimits()
+    @exclusivity(unchecked) @usableFromInline var _network = NetworkCounters()
+    @exclusivity(unchecked) public var limits = SimLimits()
     /// When set, receives a record of every event and action (slow path, for replay and debugging).
-    public var traceSink: ((TraceRecord) -> Void)?
+    @exclusivity(unchecked) public var traceSink: ((TraceRecord) -> Void)?
 
-    @usableFromInline var queue = EventHeap()
-    @usableFromInline var slots: [Slot] = []
-    @usableFromInline var freeSlots: [Int32] = []
-    @usableFromInline var nextSequence: UInt64 = 0
-    @usableFromInline var limitExceeded: String?
+    @exclusivity(unchecked) @usableFromInline var queue = EventHeap()
+    @exclusivity(unchecked) @usableFromInline var slots = OwnedBuffer<Slot>(capacity: 1024)
+    @exclusivity(unchecked) @usableFromInline var freeSlots = OwnedBuffer<Int32>(capacity: 1024)
+    @exclusivity(unchecked) @usableFromInline var nextSequence: UInt64 = 0
+    @exclusivity(unchecked) @usableFromInline var limitExceeded: String?
 
     // MARK: Hosts, network, storage
 
-    @usableFromInline var hosts: [HostRecord] = []
+    @exclusivity(unchecked) @usableFromInline var hosts: [HostRecord] = []
     /// Name -> id, for lookups only (never iterated).
-    var hostIDsByName: [String: HostID] = [:]
-    @usableFromInline var linkRules: [LinkRule] = []
-    @usableFromInline var nextRuleID: Int = 1
+    @exclusivity(unchecked) var hostIDsByName: [String: HostID] = [:]
+    @exclusivity(unchecked) @usableFromInline var linkRules: [LinkRule] = []
+    @exclusivity(unchecked) @usableFromInline var nextRuleID: Int = 1
     /// The link configuration used unless a per-link override exists.
-    public var defaultLink = LinkConfig()
+    @exclusivity(unchecked) public var defaultLink = LinkConfig()
     /// Per-directed-link overrides and FIFO state (lookups only, never iterated).
-    @usableFromInline var linkOverrides: [LinkKey: LinkConfig] = [:]
-    @usableFromInline var lastDeliveryByLink: [LinkKey: Int64] = [:]
-    @usableFromInline var networkRandom: SimRandom
-    @usableFromInline var storageRandom: SimRandom
+    @exclusivity(unchecked) @usableFromInline var linkOverrides: [LinkKey: LinkConfig] = [:]
+    @exclusivity(unchecked) @usableFromInline var lastDeliveryByLink: [LinkKey: Int64] = [:]
+    @exclusivity(unchecked) @usableFromInline var networkRandom: SimRandom
+    @exclusivity(unchecked) @usableFromInline var storageRandom: SimRandom
 
     public init(seed: UInt64) {
         self.seed = seed
         self._traceHash = mixHash(0x6661_756C_746C_696E, seed)  // "faultlin"
         self.networkRandom = SimRandom(seed: seed, stream: "engine.network")
         self.storageRandom = SimRandom(seed: seed, stream: "engine.storage")
-        slots.reserveCapacity(1024)
-        freeSlots.reserveCapacity(1024)
     }
 
     /// The independent random stream `name` of this run (same seed and name ⇒ same draws).
@@ -313,7 +316,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
     }
 
     /// Converts a duration measured by the host's clock into global simulated time.
-    @inlinable func globalDuration(_ local: SimDuration, on index: Int) -> Int64 {
+    @inlinable @inline(__always) func globalDuration(_ local: SimDuration, on index: Int) -> Int64 {
         let ppm = hosts[index].driftPpm
         if ppm == 0 { return local.nanoseconds }
         // local = global × (10⁶ + ppm) / 10⁶  ⇒  global = local × 10⁶ / (10⁶ + ppm), without overflow.
@@ -562,7 +565,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
 
     /// Turns a popped key into the event to run, or nil when it is stale, belongs to a dead incarnation,
     /// or must wait for a paused host. Advances the clock and folds the event into the trace hash.
-    @inlinable func take(_ key: EventKey) -> SimEvent<Message, TimerTag>? {
+    @inlinable @inline(__always) func take(_ key: EventKey) -> SimEvent<Message, TimerTag>? {
         let slotIndex = Int(key.slot)
         guard slots[slotIndex].occupied, slots[slotIndex].generation == key.generation else { return nil }
         assert(key.time >= now.nanosecondsSinceStart, "event scheduled in the past")
@@ -637,7 +640,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
 
     // MARK: - Queue internals
 
-    @inlinable @discardableResult
+    @inlinable @inline(__always) @discardableResult
     func schedule(at time: SimInstant, host: HostID, epoch: UInt32, payload: Payload) -> TimerHandle {
         precondition(time >= now, "cannot schedule before now")
         let slot: Int32
@@ -659,12 +662,12 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
         return TimerHandle(slot: slot, generation: generation)
     }
 
-    @inlinable func pushKey(at time: Int64, slot: Int32, generation: UInt32) {
+    @inlinable @inline(__always) func pushKey(at time: Int64, slot: Int32, generation: UInt32) {
         queue.push(EventKey(time: time, sequence: nextSequence, slot: slot, generation: generation))
         nextSequence &+= 1
     }
 
-    @inlinable func freeSlot(_ slot: Int32) {
+    @inlinable @inline(__always) func freeSlot(_ slot: Int32) {
         slots[Int(slot)].occupied = false
         slots[Int(slot)].generation &+= 1
         slots[Int(slot)].payload = .started  // release the message payload now
