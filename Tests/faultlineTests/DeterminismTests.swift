@@ -13,6 +13,20 @@ import Testing
         #expect(first.stdout == second.stdout)
     }
 
+    /// The etcd model end to end (nemesis, watches, leases, snapshots, compaction): the same scenario and
+    /// seed give the same trace hash and the same JSON (wall time aside) in two processes.
+    @Test(arguments: ["etcd-nemesis-soak.yaml", "etcd-snapshot-catchup.yaml", "etcd-lease-leader-change.yaml"])
+    func sameScenarioSameTraceInTwoProcesses(scenario: String) throws {
+        let path = CLI.packageRoot.appendingPathComponent("Scenarios/\(scenario)").path
+        let runs = try (0..<2).map { _ in try CLI.run(["run", path, "--seed", "3", "--no-db", "--format", "json"]) }
+        #expect(runs[0].status == 0, "\(runs[0].stderr)")
+        func withoutWallTime(_ text: String) -> String {
+            text.replacingOccurrences(of: #""wallSeconds":[0-9.]+"#, with: "", options: .regularExpression)
+        }
+        #expect(runs[0].stdout.contains("\"traceHash\":\""))
+        #expect(withoutWallTime(runs[0].stdout) == withoutWallTime(runs[1].stdout))
+    }
+
     @Test func differentSeedsDifferentTraces() throws {
         let outputs = try (1...4).map { try CLI.run(["engine-selftest", "--seed", "\($0)"]).stdout }
         #expect(Set(outputs).count == 4)
