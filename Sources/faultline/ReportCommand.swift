@@ -85,14 +85,15 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         switch topic {
         case .scenarios:
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+            // The folder and its subfolders (Scenarios/unsafe/ holds the ones that are expected to fail).
+            let files = (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
             guard !files.isEmpty else { throw fail("\(directory): no scenario files (*.yaml)", code: ExitStatus.invalidInput) }
             for file in files {
                 let path = directory + "/" + file
                 let summary = (try? String(contentsOfFile: path, encoding: .utf8))?
                     .split(separator: "\n").first { $0.hasPrefix("#") }
                     .map { $0.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""
-                print("\(path.padding(toLength: 44, withPad: " ", startingAt: 0)) \(summary)")
+                print("\(path.padding(toLength: 48, withPad: " ", startingAt: 0)) \(summary)")
             }
         case .faults:
             for entry in FaultCatalog.entries {
