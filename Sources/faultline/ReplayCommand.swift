@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaultlineChaos
+import FaultlineCluster
 import FaultlineReport
 import FaultlineSim
 import Foundation
@@ -33,9 +34,8 @@ struct ReplayCommand: ParsableCommand {
         let plan = try loadPlan(scenario)
         let wantedKinds = Set(kinds.compactMap(TraceRecord.Kind.init(rawValue:)))
         let filter = TraceFilter(hostNames: hosts, kinds: wantedKinds, from: from, to: to, limit: limit)
-        // Hosts are registered masters first, then clients, then watchers (EtcdCluster.init).
-        let hostNames = (0..<plan.memberCount).map { "master-\($0 + 1)" } + (0..<plan.workload.clients).map { "client-\($0 + 1)" }
-            + (0..<plan.workload.watchers).map { "watcher-\($0 + 1)" } + (0..<plan.workload.leaseHolders).map { "lease-holder-\($0 + 1)" }
+        // The runner registers only the cluster's hosts, so trace host ids index this list.
+        let hostNames = EtcdClusterLayout.hostNames(memberCount: plan.memberCount, workload: plan.workload)
         for name in hosts where !hostNames.contains(name) {
             throw usageError("--host \(name): no such host; hosts are \(hostNames.joined(separator: ", "))")
         }

@@ -1,5 +1,34 @@
 import FaultlineSim
 
+/// One request in flight from a client-side process (a KV client or a lease holder) and how it is routed
+/// when a member refuses it: the same rule for every client, as clientv3's is.
+///
+/// Invariant: `redirects` counts the redirects followed since the request last moved to a new endpoint.
+struct PendingRequest<Request> {
+    var request: Request
+    /// When the request was first sent (its call time in the history).
+    var called: SimInstant
+    /// The member it was last sent to.
+    var target: Int
+    var redirects: Int = 0
+    var timeout: TimerHandle
+
+    /// A member refused the request: nothing took effect. Follows a redirect to the named leader (up to
+    /// `maxRedirects` in a row) and returns that member to resend to at once; otherwise moves the client
+    /// to its next endpoint and returns nil: retry there after a short back-off, within the same timeout.
+    mutating func refused(redirectTo leader: Int?, endpoint: inout Int, memberCount: Int, maxRedirects: Int) -> Int? {
+        if let leader, redirects < maxRedirects, leader < memberCount {
+            redirects += 1
+            target = leader
+            return leader
+        }
+        endpoint = (endpoint + 1) % memberCount
+        target = endpoint
+        redirects = 0
+        return nil
+    }
+}
+
 /// A closed-loop etcd client: one request in flight at a time, like a Jepsen client.
 ///
 /// It talks to one member (its endpoint), follows redirects to the leader a member names, moves to the
@@ -9,13 +38,7 @@ import FaultlineSim
 ///
 /// Invariant: at most one request outstanding; every issued write ends in the history exactly once.
 struct EtcdClientState {
-    struct Outstanding {
-        var request: EtcdClientRequest
-        var called: SimInstant
-        var target: Int
-        var redirects: Int
-        var timeout: TimerHandle
-    }
+    typealias Outstanding = PendingRequest<EtcdClientRequest>
 
     let index: Int
     let host: HostID

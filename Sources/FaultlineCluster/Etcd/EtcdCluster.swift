@@ -26,6 +26,18 @@ public struct EtcdFlags: Sendable, Hashable {
     public init() {}
 }
 
+/// Where the etcd model's hosts are, independent of who observes the cluster.
+public enum EtcdClusterLayout {
+    /// The names of the hosts the cluster registers, in registration order (host ids follow it):
+    /// masters, then clients, watchers and lease holders.
+    public static func hostNames(memberCount: Int, workload: ClientWorkload, memberNames: [String]? = nil) -> [String] {
+        (0..<memberCount).map { memberNames?[$0] ?? "master-\($0 + 1)" }
+            + (0..<workload.clients).map { "client-\($0 + 1)" }
+            + (0..<workload.watchers).map { "watcher-\($0 + 1)" }
+            + (0..<workload.leaseHolders).map { "lease-holder-\($0 + 1)" }
+    }
+}
+
 /// What the etcd model reports to whoever checks it. Implemented by the chaos layer's checkers; the
 /// model never reads anything back.
 public protocol EtcdObserver {
@@ -93,17 +105,17 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         self.flags = flags
         self.workload = workload
         self.observer = observer
+        var names = EtcdClusterLayout.hostNames(memberCount: memberCount, workload: workload, memberNames: memberNames).makeIterator()
         var memberHosts: [HostID] = []
         var roles: [Role] = Array(repeating: .none, count: sim.hostCount)
         for index in 0..<memberCount {
-            let name = memberNames?[index] ?? "master-\(index + 1)"
-            memberHosts.append(sim.addHost(name, storageLatency: storageLatency))
+            memberHosts.append(sim.addHost(names.next()!, storageLatency: storageLatency))
             roles.append(.member(index))
         }
         var clientHosts: [HostID] = []
         var clients: [EtcdClientState] = []
         for index in 0..<workload.clients {
-            let host = sim.addHost("client-\(index + 1)")
+            let host = sim.addHost(names.next()!)
             clientHosts.append(host)
             roles.append(.client(index))
             clients.append(EtcdClientState(index: index, host: host, memberCount: memberCount, keys: workload.keys,
@@ -112,7 +124,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         var watcherHosts: [HostID] = []
         var watchers: [EtcdWatcherState] = []
         for index in 0..<workload.watchers {
-            let host = sim.addHost("watcher-\(index + 1)")
+            let host = sim.addHost(names.next()!)
             watcherHosts.append(host)
             roles.append(.watcher(index))
             watchers.append(EtcdWatcherState(index: index, host: host, endpoint: (memberCount - 1 - index % memberCount)))
@@ -122,7 +134,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         var leaseHolderHosts: [HostID] = []
         var leaseHolders: [EtcdLeaseHolderState] = []
         for index in 0..<workload.leaseHolders {
-            let host = sim.addHost("lease-holder-\(index + 1)")
+            let host = sim.addHost(names.next()!)
             leaseHolderHosts.append(host)
             roles.append(.leaseHolder(index))
             leaseHolders.append(EtcdLeaseHolderState(index: index, host: host, endpoint: index % memberCount,
@@ -229,8 +241,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             let request = clients[index].nextRequest(workload: workload)
             let timeout = sim.setTimer(on: event.host, after: workload.requestTimeout, .clientTimeout(requestID: request.id))
             let target = clients[index].endpoint
-            clients[index].outstanding = EtcdClientState.Outstanding(
-                request: request, called: sim.now, target: target, redirects: 0, timeout: timeout)
+            clients[index].outstanding = EtcdClientState.Outstanding(request: request, called: sim.now, target: target, timeout: timeout)
             sim.send(.request(request), from: event.host, to: memberHosts[target])
         case .timer(_, .clientTimeout(let id)):
             guard let outstanding = clients[index].outstanding, outstanding.request.id == id else { return }
@@ -254,18 +265,17 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
                 let ok = outstanding.request.kind == .cas ? succeeded : true
                 complete(index, clients[index].record(outstanding, value: value, ok: ok, returned: sim.now))
                 scheduleNextIssue(index, sim)
-            case .redirect(let leader) where outstanding.redirects < workload.maxRedirects && leader < memberHosts.count:
-                outstanding.redirects += 1
-                outstanding.target = leader
-                clients[index].outstanding = outstanding
-                sim.send(.request(outstanding.request), from: event.host, to: memberHosts[leader])
             case .redirect, .unavailable:
-                // Nothing took effect: try the next member after a short back-off, within the same timeout.
-                clients[index].rotateEndpoint(memberCount: memberHosts.count)
-                outstanding.target = clients[index].endpoint
-                outstanding.redirects = 0
+                var leader: Int?
+                if case .redirect(let named) = result { leader = named }
+                let resendTo = outstanding.refused(redirectTo: leader, endpoint: &clients[index].endpoint,
+                                                   memberCount: memberHosts.count, maxRedirects: workload.maxRedirects)
                 clients[index].outstanding = outstanding
-                sim.setTimer(on: event.host, after: .milliseconds(50), .clientRetry(requestID: id))
+                if let resendTo {
+                    sim.send(.request(outstanding.request), from: event.host, to: memberHosts[resendTo])
+                } else {
+                    sim.setTimer(on: event.host, after: .milliseconds(50), .clientRetry(requestID: id))
+                }
             }
         case .timer(_, .watchKeepalive), .timer(_, .watchReconnect), .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("clients neither watch nor hold leases")

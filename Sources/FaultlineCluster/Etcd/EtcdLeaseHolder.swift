@@ -25,13 +25,7 @@ struct EtcdLeaseHolderState {
         case holding(Int64)
     }
 
-    struct Outstanding {
-        var request: LeaseRequest
-        var sentAt: SimInstant
-        var target: Int
-        var redirects: Int
-        var timeout: TimerHandle
-    }
+    typealias Outstanding = PendingRequest<LeaseRequest>
 
     let index: Int
     let host: HostID
@@ -101,7 +95,7 @@ extension EtcdCluster {
                 let renewEvery = SimDuration.milliseconds(max(1, ttl * 1000 / 3))
                 switch leaseHolders[index].phase {
                 case .granting(let lease):
-                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.sentAt, ttlSeconds: grantedTTL), at: sim.now)
+                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL), at: sim.now)
                     leaseHolders[index].phase = .attaching(lease)
                     sendLease(index, .attach(lease: lease, key: leaseHolders[index].key, value: "lease-\(lease)"), sim)
                 case .attaching(let lease):
@@ -110,7 +104,7 @@ extension EtcdCluster {
                     leaseHolders[index].holdUntil = sim.now + SimDuration(nanoseconds: Int64(hold))
                     sim.setTimer(on: event.host, after: renewEvery, .leaseStep)
                 case .holding(let lease):
-                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.sentAt, ttlSeconds: grantedTTL), at: sim.now)
+                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL), at: sim.now)
                     sim.setTimer(on: event.host, after: renewEvery, .leaseStep)
                 case .idle:
                     break
@@ -126,17 +120,17 @@ extension EtcdCluster {
                 }
                 leaseHolders[index].phase = .idle
                 sim.setTimer(on: event.host, after: .seconds(1), .leaseStep)
-            case .redirect(let leader) where outstanding.redirects < workload.maxRedirects && leader < memberHosts.count:
-                outstanding.redirects += 1
-                outstanding.target = leader
-                leaseHolders[index].outstanding = outstanding
-                sim.send(.leaseRequest(outstanding.request), from: event.host, to: memberHosts[leader])
             case .redirect, .unavailable:
-                leaseHolders[index].endpoint = (leaseHolders[index].endpoint + 1) % memberHosts.count
-                outstanding.target = leaseHolders[index].endpoint
-                outstanding.redirects = 0
+                var leader: Int?
+                if case .redirect(let named) = result { leader = named }
+                let resendTo = outstanding.refused(redirectTo: leader, endpoint: &leaseHolders[index].endpoint,
+                                                   memberCount: memberHosts.count, maxRedirects: workload.maxRedirects)
                 leaseHolders[index].outstanding = outstanding
-                sim.setTimer(on: event.host, after: .milliseconds(50), .leaseRetry(requestID: id))
+                if let resendTo {
+                    sim.send(.leaseRequest(outstanding.request), from: event.host, to: memberHosts[resendTo])
+                } else {
+                    sim.setTimer(on: event.host, after: .milliseconds(50), .leaseRetry(requestID: id))
+                }
             }
         case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
              .timer(_, .watchKeepalive), .timer(_, .watchReconnect):
@@ -156,8 +150,7 @@ extension EtcdCluster {
         let host = leaseHolderHosts[index]
         let timeout = sim.setTimer(on: host, after: workload.requestTimeout, .leaseTimeout(requestID: id))
         let target = leaseHolders[index].endpoint
-        leaseHolders[index].outstanding = EtcdLeaseHolderState.Outstanding(request: request, sentAt: sim.now, target: target,
-                                                                           redirects: 0, timeout: timeout)
+        leaseHolders[index].outstanding = EtcdLeaseHolderState.Outstanding(request: request, called: sim.now, target: target, timeout: timeout)
         sim.send(.leaseRequest(request), from: host, to: memberHosts[target])
     }
 }

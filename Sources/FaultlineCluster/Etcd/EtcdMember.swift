@@ -61,6 +61,8 @@ public struct EtcdMember {
     let voters: [MemberID]
     let flags: EtcdFlags
     let seed: UInt64
+    /// The election timeout in ticks (fixed by the flags), for the lessor and the leader monitor.
+    let electionTicks: Int
     var node: RaftNode<EtcdRequest>
     public private(set) var store = MVCCStore()
     /// What has been persisted: survives crashes.
@@ -116,6 +118,7 @@ public struct EtcdMember {
         self.voters = voters
         self.flags = flags
         self.seed = seed
+        self.electionTicks = Self.config(id: MemberID(index + 1), voters: voters, flags: flags).electionTicks
         self.node = RaftNode(config: Self.config(id: MemberID(index + 1), voters: voters, flags: flags),
                              restoring: RaftDurableState<EtcdRequest>(),
                              random: SimRandom(seed: seed, stream: "etcd.raft.\(index).0"))
@@ -188,7 +191,7 @@ public struct EtcdMember {
     mutating func updateLessorRole() {
         if node.isLeader && !lessorPrimary {
             lessorPrimary = true
-            let extend = UInt64(Self.config(id: id, voters: voters, flags: flags).electionTicks)
+            let extend = UInt64(electionTicks)
             for lease in store.leaseIDs {
                 let ttl = store.leaseTTLSeconds(lease) ?? 0
                 leaseExpiryTick[lease] = flags.bugs.contains(.leaseNotExtendedOnPromote)
@@ -260,7 +263,7 @@ public struct EtcdMember {
     /// three in a row, cancel the streams that require one (the watcher reconnects elsewhere).
     mutating func monitorLeader(into output: inout MemberOutput) {
         ticksSinceLeaderCheck += 1
-        guard ticksSinceLeaderCheck >= Self.config(id: id, voters: voters, flags: flags).electionTicks else { return }
+        guard ticksSinceLeaderCheck >= electionTicks else { return }
         ticksSinceLeaderCheck = 0
         checksWithoutLeader = node.leader == nil ? checksWithoutLeader + 1 : 0
         guard checksWithoutLeader >= 3, watches.contains(where: \.requireLeader) else { return }
