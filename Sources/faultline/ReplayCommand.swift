@@ -35,12 +35,12 @@ struct ReplayCommand: ParsableCommand {
         let wantedKinds = Set(kinds.compactMap(TraceRecord.Kind.init(rawValue:)))
         let filter = TraceFilter(hostNames: hosts, kinds: wantedKinds, from: from, to: to, limit: limit)
         // The runner registers only the cluster's hosts, so trace host ids index this list.
-        let hostNames = EtcdClusterLayout.hostNames(memberCount: plan.memberCount, workload: plan.workload)
+        let hostNames = plan.cluster.layout.hostNames
         for name in hosts where !hostNames.contains(name) {
             throw usageError("--host \(name): no such host; hosts are \(hostNames.joined(separator: ", "))")
         }
         let printer = TracePrinter(filter: filter, hostNames: hostNames)
-        let result = EtcdRunner.run(plan, seed: seed, traceSink: { printer.consume($0) })
+        let result = ChaosRunner.run(plan, seed: seed, traceSink: { printer.consume($0) })
         printer.finish()
         let hash = result.traceHashHex
         print("trace hash \(hash), \(result.events) events, \(printer.printed) printed, verdict \(result.verdict.rawValue)")

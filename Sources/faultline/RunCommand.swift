@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
         let store = try database.open()
         let startedAt = WallClock.timestamp()
         let wallStart = WallClock.seconds()
-        let result = EtcdRunner.run(plan, seed: seed)
+        let result = ChaosRunner.run(plan, seed: seed)
         let record = RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
         if let history {
             try writeFile(HistoryExport.jsonLines(result.operations), to: history)

@@ -48,7 +48,7 @@ enum Sweep {
         let pending = PendingBatch(store: store, batch: batch, startedAt: startedAt)
         let records = parallelMap(count: seeds.count, jobs: jobs, { index in
             let wallStart = WallClock.seconds()
-            let result = EtcdRunner.run(plan, seed: seeds[index])
+            let result = ChaosRunner.run(plan, seed: seeds[index])
             return RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
         }, completed: { _, record in
             progress.advance(failed: record.verdict != "pass")

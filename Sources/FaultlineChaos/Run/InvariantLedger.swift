@@ -11,15 +11,16 @@ public struct InvariantLedger: Sendable {
     public init() {}
 
     /// Declares an invariant this run checks; declaring twice keeps the first declaration.
-    public mutating func declare(_ name: String, kind: InvariantKind) {
-        if outcomes[name] == nil { outcomes[name] = InvariantOutcome(name: name, kind: kind) }
+    public mutating func declare(_ id: InvariantID) {
+        if outcomes[id.name] == nil { outcomes[id.name] = InvariantOutcome(name: id.name, kind: id.kind) }
     }
 
-    public func isDeclared(_ name: String) -> Bool { outcomes[name] != nil }
+    public func isDeclared(_ id: InvariantID) -> Bool { outcomes[id.name] != nil }
 
     /// Records a violation of `name` at `time`.
     /// - Precondition: `name` was declared.
-    public mutating func violate(_ name: String, at time: SimInstant, _ detail: @autoclosure () -> String) {
+    public mutating func violate(_ id: InvariantID, at time: SimInstant, _ detail: @autoclosure () -> String) {
+        let name = id.name
         guard var outcome = outcomes[name] else { preconditionFailure("violation of undeclared invariant \(name)") }
         outcome.violations += 1
         if outcome.firstViolationAt == nil {
@@ -30,10 +31,10 @@ public struct InvariantLedger: Sendable {
     }
 
     /// Sets the detail of an invariant that held (e.g. "checked 12,000 operations").
-    public mutating func note(_ name: String, _ detail: String) {
-        guard var outcome = outcomes[name], outcome.holds else { return }
+    public mutating func note(_ id: InvariantID, _ detail: String) {
+        guard var outcome = outcomes[id.name], outcome.holds else { return }
         outcome.detail = detail
-        outcomes[name] = outcome
+        outcomes[id.name] = outcome
     }
 
     public var all: [InvariantOutcome] { Array(outcomes.values) }
@@ -46,9 +47,12 @@ public struct InvariantLedger: Sendable {
 /// injected no later than `notBefore`, so an event that started before a fault (a request issued
 /// before the crash) cannot count as recovery from it. Each pair completes at most once.
 public struct RecoveryTracker: Sendable {
+    /// The fault id under which the initial election is measured (from the start of the run).
+    public static let bootstrap = "bootstrap"
+
     struct Armed {
         let faultID: String
-        let metric: String
+        let metric: MetricID
         let injectedAt: SimInstant
     }
 
@@ -57,21 +61,21 @@ public struct RecoveryTracker: Sendable {
 
     public init() {}
 
-    public mutating func arm(faultID: String, metric: String, injectedAt: SimInstant) {
+    public mutating func arm(faultID: String, metric: MetricID, injectedAt: SimInstant) {
         armed.append(Armed(faultID: faultID, metric: metric, injectedAt: injectedAt))
     }
 
     /// True when some fault still waits for `metric` (lets callers skip computing a predicate).
-    public func isWaiting(for metric: String) -> Bool { armed.contains { $0.metric == metric } }
+    public func isWaiting(for metric: MetricID) -> Bool { armed.contains { $0.metric == metric } }
 
     /// `metric` holds at `time`, for faults injected at or before `notBefore` (defaults to `time`).
-    public mutating func satisfy(_ metric: String, at time: SimInstant, notBefore: SimInstant? = nil) {
+    public mutating func satisfy(_ metric: MetricID, at time: SimInstant, notBefore: SimInstant? = nil) {
         let cutoff = notBefore ?? time
         var remaining: [Armed] = []
         remaining.reserveCapacity(armed.count)
         for entry in armed {
             if entry.metric == metric && entry.injectedAt <= cutoff {
-                recoveries.append(Recovery(faultID: entry.faultID, metric: metric, duration: time - entry.injectedAt))
+                recoveries.append(Recovery(faultID: entry.faultID, metric: metric.name, duration: time - entry.injectedAt))
             } else {
                 remaining.append(entry)
             }
@@ -81,6 +85,6 @@ public struct RecoveryTracker: Sendable {
 
     /// The (fault, metric) pairs that never recovered by the end of the run.
     public var unrecovered: [(faultID: String, metric: String, injectedAt: SimInstant)] {
-        armed.map { ($0.faultID, $0.metric, $0.injectedAt) }
+        armed.map { ($0.faultID, $0.metric.name, $0.injectedAt) }
     }
 }

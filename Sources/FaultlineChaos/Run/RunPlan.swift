@@ -115,9 +115,9 @@ public struct NemesisPlan: Sendable, Hashable {
 
 /// A bound on a recovery metric: each fault's recovery must take at most `within`.
 public struct RecoveryExpectation: Sendable, Hashable {
-    public var metric: String
+    public var metric: MetricID
     public var within: SimDuration
-    public init(metric: String, within: SimDuration) {
+    public init(metric: MetricID, within: SimDuration) {
         self.metric = metric
         self.within = within
     }
@@ -128,30 +128,26 @@ public struct RunPlan: Sendable {
     public var name: String
     public var path: String
     public var duration: SimDuration
-    public var memberCount: Int
-    public var flags: EtcdFlags
-    public var workload: ClientWorkload
+    /// The cluster: its layout and every component's settings.
+    public var cluster: ClusterSpec
     public var link: LinkConfig
-    public var storageLatency: LatencyDistribution
     public var faults: [PlannedFault]
     public var nemesis: NemesisPlan?
-    /// Invariant names to check; empty means all implemented ones.
-    public var invariants: [String]
+    /// Invariants to check; empty means the default set for the cluster (see `checkedInvariants`).
+    public var invariants: [InvariantID]
     public var expectations: [RecoveryExpectation]
     /// After the last heal, the cluster must have an established leader and complete a write within this.
     public var convergenceBound: SimDuration
     /// Recovery metrics measured for every fault (expectations add theirs).
-    public var measuredMetrics: [String]
+    public var measuredMetrics: [MetricID]
 
     public init(name: String, path: String = "", duration: SimDuration = .minutes(2), memberCount: Int = 3) {
         self.name = name
         self.path = path
         self.duration = duration
-        self.memberCount = memberCount
-        self.flags = EtcdFlags()
-        self.workload = ClientWorkload()
+        self.cluster = ClusterSpec(layout: ClusterLayout(masters: memberCount, workload: ClientWorkload()), etcdFlags: EtcdFlags(),
+                                   etcdWorkload: ClientWorkload(), storageLatency: .uniform(min: .microseconds(500), max: .milliseconds(3)))
         self.link = LinkConfig()
-        self.storageLatency = .uniform(min: .microseconds(500), max: .milliseconds(3))
         self.faults = []
         self.nemesis = nil
         self.invariants = []
@@ -159,33 +155,38 @@ public struct RunPlan: Sendable {
         self.convergenceBound = .seconds(30)
         self.measuredMetrics = [Metric.etcdLeaderElected, Metric.apiAvailable]
     }
-}
 
-/// The recovery metric vocabulary (DESIGN.md §4): extend, never rename.
-public enum Metric {
-    public static let etcdLeaderElected = "etcd.leader-elected"
-    public static let schedulerLeaderAcquired = "scheduler.leader-acquired"
-    public static let controllerManagerLeaderAcquired = "controller-manager.leader-acquired"
-    public static let lbBackendRemoved = "lb.backend-removed"
-    public static let apiAvailable = "api.available"
-    public static let nodeNotReady = "node.not-ready"
-    public static let podsEvicted = "pods.evicted"
-    public static let podsRescheduled = "pods.rescheduled"
-    public static let deploymentAvailable = "deployment.available"
-    public static let serviceAvailable = "service.available"
-}
+    /// Masters (= etcd members).
+    public var memberCount: Int {
+        get { cluster.layout.masters }
+        set { cluster.layout.masters = newValue }
+    }
 
-/// Invariant names checked by the etcd runner.
-public enum InvariantName {
-    public static let electionSafety = "raft.election-safety"
-    public static let logMatching = "raft.log-matching"
-    public static let leaderCompleteness = "raft.leader-completeness"
-    public static let stateMachineSafety = "raft.state-machine-safety"
-    public static let linearizable = "etcd.linearizable"
-    public static let watchOrdered = "etcd.watch-ordered"
-    public static let leaseTTL = "etcd.lease-ttl"
-    public static let converges = "etcd.converges"
+    public var flags: EtcdFlags {
+        get { cluster.etcdFlags }
+        set { cluster.etcdFlags = newValue }
+    }
 
-    /// Safety invariants the etcd runner implements, in report order.
-    public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, linearizable]
+    /// The etcd test workload; setting it also sizes the layout's client hosts.
+    public var workload: ClientWorkload {
+        get { cluster.etcdWorkload }
+        set {
+            cluster.etcdWorkload = newValue
+            cluster.layout.etcdClients = newValue.clients
+            cluster.layout.etcdWatchers = newValue.watchers
+            cluster.layout.etcdLeaseHolders = newValue.leaseHolders
+        }
+    }
+
+    public var storageLatency: LatencyDistribution {
+        get { cluster.storageLatency }
+        set { cluster.storageLatency = newValue }
+    }
+
+    /// The invariants a run checks: the scenario's list, or every safety invariant that applies.
+    public var checkedInvariants: [InvariantID] {
+        guard invariants.isEmpty else { return invariants }
+        return InvariantName.etcdSafety + (workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
+            + (workload.leaseHolders > 0 ? [InvariantName.leaseTTL] : [])
+    }
 }

@@ -314,16 +314,16 @@ struct ScenarioReader {
             case "faults": faultNodes = value
             case "nemesis": plan.nemesis = readNemesis(value, path)
             case "invariants":
-                let known = InvariantName.etcdSafety + [InvariantName.watchOrdered, InvariantName.leaseTTL]
+                let known = InvariantName.all.filter { $0.kind == .safety }.map(\.name)
                 for (index, item) in (list(value, path) ?? []).enumerated() {
-                    if let name = choice(item, path + "[\(index)]", known, what: "invariant") {
-                        plan.invariants.append(name)
+                    if let name = choice(item, path + "[\(index)]", known, what: "invariant"), let id = InvariantName.named(name) {
+                        plan.invariants.append(id)
                     }
                 }
             case "expectations":
                 for (index, item) in (list(value, path) ?? []).enumerated() {
                     let itemPath = path + "[\(index)]"
-                    var metric: String?
+                    var metric: MetricID?
                     var within: SimDuration?
                     let expectation = fields(item, itemPath, allowed: ["metric", "within"]) ?? []
                     for missing in ["metric", "within"] where !expectation.contains(where: { $0.key == missing }) {
@@ -331,9 +331,9 @@ struct ScenarioReader {
                     }
                     for (field, fieldValue) in expectation {
                         if field == "metric" {
-                            metric = choice(fieldValue, itemPath + ".metric", MetricCatalog.names, what: "metric")
-                            if let name = metric, !MetricCatalog.implemented.contains(name) {
-                                error(fieldValue, itemPath + ".metric", "metric \(name) is not measured by the etcd runner yet (measured: \(MetricCatalog.implemented.joined(separator: ", ")))")
+                            metric = choice(fieldValue, itemPath + ".metric", MetricCatalog.names, what: "metric").flatMap(Metric.named)
+                            if let id = metric, !RecoveryPredicate.measures(id) {
+                                error(fieldValue, itemPath + ".metric", "metric \(id) is not measured yet (measured: \(MetricCatalog.implemented.joined(separator: ", ")))")
                                 metric = nil
                             }
                         } else {
@@ -542,7 +542,12 @@ struct ScenarioReader {
             switch key {
             case "faults":
                 for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let kind = faultKind(item, fieldPath + "[\(index)]") { nemesis.kinds.append(kind) }
+                    guard let kind = faultKind(item, fieldPath + "[\(index)]") else { continue }
+                    if kind.draw == nil {
+                        error(item, fieldPath + "[\(index)]", "the nemesis cannot draw \(kind.name) (it draws \(FaultKind.nemesisNames.joined(separator: ", ")))")
+                    } else {
+                        nemesis.kinds.append(kind.name)
+                    }
                 }
             case "meanInterval": if let d = duration(value, fieldPath) { nemesis.meanInterval = d }
             case "maxConcurrent": if let n = int(value, fieldPath, 1...7) { nemesis.maxConcurrent = n }
@@ -557,154 +562,5 @@ struct ScenarioReader {
         if !sawPhase { error(node, path, "missing required field \"safetyPhase\"") }
         if nemesis.minDuration > nemesis.maxDuration { error(node, path, "minDuration must not exceed maxDuration") }
         return nemesis
-    }
-
-    mutating func faultKind(_ node: Node, _ path: String) -> String? {
-        guard let kind = choice(node, path, FaultCatalog.names, what: "fault kind") else { return nil }
-        guard FaultCatalog.implemented.contains(kind) else {
-            error(node, path, "fault kind \(kind) is not supported yet (supported: \(FaultCatalog.implemented.joined(separator: ", ")))")
-            return nil
-        }
-        return kind
-    }
-
-    // MARK: Faults
-
-    mutating func readFaults(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        let masterNames = (1...plan.memberCount).map { "master-\($0)" }
-        for (index, item) in (list(node, path) ?? []).enumerated() {
-            let itemPath = path + "[\(index)]"
-            let allowed = ["kind", "target", "at", "duration", "mode", "groups", "from", "to", "latency", "jitter", "probability", "offset", "drift-ppm", "count", "rollback"]
-            guard let items = fields(item, itemPath, allowed: allowed) else { continue }
-            var values: [String: Node] = [:]
-            for (key, value) in items { values[key] = value }
-            guard let kindNode = values["kind"] else {
-                error(item, itemPath, "missing required field \"kind\"")
-                continue
-            }
-            guard let kind = faultKind(kindNode, itemPath + ".kind") else { continue }
-            guard let atNode = values["at"] else {
-                error(item, itemPath, "missing required field \"at\"")
-                continue
-            }
-            guard let at = duration(atNode, itemPath + ".at", allowZero: true) else { continue }
-            var length: SimDuration?
-            if let durationNode = values["duration"] {
-                length = duration(durationNode, itemPath + ".duration")
-                if let length, at + length > plan.duration {
-                    error(durationNode, itemPath + ".duration", "the fault would heal at \(DurationText.format(at + length)), after the run ends at \(DurationText.format(plan.duration))")
-                }
-            }
-            if at >= plan.duration { error(atNode, itemPath + ".at", "\(DurationText.format(at)) is not before the end of the run (\(DurationText.format(plan.duration)))") }
-
-            func target() -> FaultTarget? {
-                guard let targetNode = values["target"] else {
-                    error(item, itemPath, "missing required field \"target\" (a master such as master-1, or etcd-leader, etcd-follower, random-master)")
-                    return nil
-                }
-                guard let text = string(targetNode, itemPath + ".target") else { return nil }
-                switch text {
-                case "etcd-leader": return .etcdLeader
-                case "etcd-follower": return .etcdFollower
-                case "random-master":
-                    if let countNode = values["count"], let count = int(countNode, itemPath + ".count", 1...plan.memberCount) {
-                        return .randomMasters(count: count)
-                    }
-                    return .randomMaster
-                default:
-                    guard masterNames.contains(text) else {
-                        let hint = closestName(to: text, in: masterNames + ["etcd-leader", "etcd-follower", "random-master"]).map { "; did you mean \"\($0)\"?" } ?? ""
-                        error(targetNode, itemPath + ".target", "no host \"\(text)\" in a cluster of \(plan.memberCount) masters\(hint)")
-                        return nil
-                    }
-                    return .named(text)
-                }
-            }
-            func hosts(_ key: String) -> [String]? {
-                guard let node = values[key] else {
-                    error(item, itemPath, "missing required field \"\(key)\"")
-                    return nil
-                }
-                guard let names = stringList(node, itemPath + "." + key) else { return nil }
-                for name in names where !masterNames.contains(name) {
-                    error(node, itemPath + "." + key, "no host \"\(name)\" in a cluster of \(plan.memberCount) masters")
-                }
-                return names
-            }
-
-            var effect: FaultEffect?
-            switch kind {
-            case "node-crash", "etcd-member-crash":
-                effect = target().map { .crash($0) }
-            case "etcd-data-loss":
-                effect = target().map { .dataLoss($0) }
-            case "etcd-data-rollback":
-                if values["rollback"] == nil { error(item, itemPath, "missing required field \"rollback\" (how far back the data directory goes, e.g. 10s)") }
-                if let by = values["rollback"].flatMap({ duration($0, itemPath + ".rollback") }), let selector = target() {
-                    effect = .dataRollback(selector, by: by)
-                }
-            case "network-partition":
-                let mode = values["mode"].flatMap { choice($0, itemPath + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
-                switch mode {
-                case "split":
-                    guard let groupsNode = values["groups"], let groupItems = list(groupsNode, itemPath + ".groups") else {
-                        error(item, itemPath, "a split partition needs \"groups\": a list of lists of hosts")
-                        continue
-                    }
-                    var groups: [[String]] = []
-                    for (groupIndex, group) in groupItems.enumerated() {
-                        let groupPath = itemPath + ".groups[\(groupIndex)]"
-                        guard let names = stringList(group, groupPath) else { continue }
-                        for name in names where !masterNames.contains(name) { error(group, groupPath, "no host \"\(name)\" in a cluster of \(plan.memberCount) masters") }
-                        groups.append(names)
-                    }
-                    if groups.count < 2 { error(groupsNode, itemPath + ".groups", "a split needs at least two groups") }
-                    effect = .partition(.split(groups))
-                case "one-way":
-                    if let from = hosts("from"), let to = hosts("to") { effect = .partition(.oneWay(from: from, to: to)) }
-                case "bridge":
-                    if let from = hosts("from"), let to = hosts("to") { effect = .partition(.bridge(left: from, right: to)) }
-                default:
-                    effect = target().map { .partition(.isolate($0)) }
-                }
-            case "network-delay":
-                let latency = values["latency"].flatMap { duration($0, itemPath + ".latency") }
-                let jitter = values["jitter"].flatMap { duration($0, itemPath + ".jitter", allowZero: true) } ?? .zero
-                if values["latency"] == nil { error(item, itemPath, "missing required field \"latency\"") }
-                if let latency, let selector = target() { effect = .delay(selector, latency: latency, jitter: jitter) }
-            case "network-loss":
-                if values["probability"] == nil { error(item, itemPath, "missing required field \"probability\"") }
-                if let p = values["probability"].flatMap({ probability($0, itemPath + ".probability") }), let selector = target() {
-                    effect = .loss(selector, probability: p)
-                }
-            case "fsync-stall":
-                effect = target().map { .fsyncStall($0) }
-                if values["duration"] == nil { error(item, itemPath, "an fsync-stall needs a \"duration\"") }
-            case "process-pause":
-                effect = target().map { .pause($0) }
-            case "time-skew":
-                var offset = SimDuration.zero
-                if let offsetNode = values["offset"], case .scalar(let scalar) = offsetNode {
-                    let negative = scalar.string.hasPrefix("-")
-                    let text = negative ? String(scalar.string.dropFirst()) : scalar.string
-                    switch DurationText.parse(text) {
-                    case .success(let value): offset = negative ? .zero - value : value
-                    case .failure(let failure): error(offsetNode, itemPath + ".offset", failure.description)
-                    }
-                }
-                let drift = values["drift-ppm"].flatMap { int($0, itemPath + ".drift-ppm", -500_000...500_000) } ?? 0
-                if values["offset"] == nil && values["drift-ppm"] == nil { error(item, itemPath, "a time-skew needs \"offset\" and/or \"drift-ppm\"") }
-                effect = target().map { .timeSkew($0, offset: offset, driftPpm: Int64(drift)) }
-            default:
-                preconditionFailure("implemented fault kind \(kind) has no reader")
-            }
-            if let rollbackNode = values["rollback"], kind != "etcd-data-rollback" {
-                error(rollbackNode, itemPath + ".rollback", "\"rollback\" applies to etcd-data-rollback only")
-            }
-            for key in ["mode", "groups", "from", "to"] where values[key] != nil && kind != "network-partition" {
-                error(values[key], itemPath + "." + key, "\"\(key)\" applies to network-partition only")
-            }
-            if let effect { plan.faults.append(PlannedFault(effect: effect, at: at, duration: length, kindName: kind)) }
-        }
     }
 }

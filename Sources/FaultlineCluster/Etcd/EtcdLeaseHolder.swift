@@ -47,13 +47,13 @@ struct EtcdLeaseHolderState {
     var key: String { "lease-holder-\(index + 1)" }
 }
 
-extension EtcdCluster {
-    mutating func handleLeaseHolder(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+extension EtcdComponent {
+    mutating func handleLeaseHolder<O: ClusterObserver>(_ index: Int, _ event: ClientEvent, host: HostID, _ sim: ClusterSim, _ observer: inout O) {
         let ttl = workload.leaseTTLSeconds
-        switch event.kind {
+        switch event {
         case .started:
             let delay = leaseHolders[index].random.exponential(mean: Double(SimDuration.seconds(1).nanoseconds))
-            sim.setTimer(on: event.host, after: SimDuration(nanoseconds: Int64(delay)), .leaseStep)
+            sim.setTimer(on: host, after: SimDuration(nanoseconds: Int64(delay)), .etcd(.leaseStep))
         case .timer(_, .leaseStep):
             guard leaseHolders[index].outstanding == nil, sim.now < clientsStopAt else { return }
             switch leaseHolders[index].phase {
@@ -65,9 +65,9 @@ extension EtcdCluster {
             case .holding(let lease):
                 if sim.now >= leaseHolders[index].holdUntil {
                     leaseHolders[index].phase = .idle
-                    observer.observeLease(holder: index, .released(lease: lease), at: sim.now)
+                    observer.observe(.etcd(.lease(holder: index, .released(lease: lease))), at: sim.now)
                     let pause = leaseHolders[index].random.exponential(mean: Double(SimDuration.seconds(5).nanoseconds))
-                    sim.setTimer(on: event.host, after: SimDuration(nanoseconds: Int64(pause)), .leaseStep)
+                    sim.setTimer(on: host, after: SimDuration(nanoseconds: Int64(pause)), .etcd(.leaseStep))
                 } else {
                     sendLease(index, .keepAlive(lease: lease), sim)
                 }
@@ -82,10 +82,10 @@ extension EtcdCluster {
             case .granting, .attaching: leaseHolders[index].phase = .idle  // abandoned: it expires on its own
             case .holding, .idle: break
             }
-            sim.setTimer(on: event.host, after: .milliseconds(100), .leaseStep)
+            sim.setTimer(on: host, after: .milliseconds(100), .etcd(.leaseStep))
         case .timer(_, .leaseRetry(let id)):
             guard let outstanding = leaseHolders[index].outstanding, outstanding.request.id == id else { return }
-            sim.send(.leaseRequest(outstanding.request), from: event.host, to: memberHosts[outstanding.target])
+            sim.send(.etcdServer(.leaseRequest(outstanding.request)), from: host, to: memberHosts[outstanding.target])
         case .message(_, .leaseResponse(let id, let result)):
             guard var outstanding = leaseHolders[index].outstanding, outstanding.request.id == id else { return }
             switch result {
@@ -95,17 +95,17 @@ extension EtcdCluster {
                 let renewEvery = SimDuration.milliseconds(max(1, ttl * 1000 / 3))
                 switch leaseHolders[index].phase {
                 case .granting(let lease):
-                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL), at: sim.now)
+                    observer.observe(.etcd(.lease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL))), at: sim.now)
                     leaseHolders[index].phase = .attaching(lease)
                     sendLease(index, .attach(lease: lease, key: leaseHolders[index].key, value: "lease-\(lease)"), sim)
                 case .attaching(let lease):
                     leaseHolders[index].phase = .holding(lease)
                     let hold = leaseHolders[index].random.exponential(mean: Double(workload.leaseHoldTime.nanoseconds))
                     leaseHolders[index].holdUntil = sim.now + SimDuration(nanoseconds: Int64(hold))
-                    sim.setTimer(on: event.host, after: renewEvery, .leaseStep)
+                    sim.setTimer(on: host, after: renewEvery, .etcd(.leaseStep))
                 case .holding(let lease):
-                    observer.observeLease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL), at: sim.now)
-                    sim.setTimer(on: event.host, after: renewEvery, .leaseStep)
+                    observer.observe(.etcd(.lease(holder: index, .acknowledged(lease: lease, sentAt: outstanding.called, ttlSeconds: grantedTTL))), at: sim.now)
+                    sim.setTimer(on: host, after: renewEvery, .etcd(.leaseStep))
                 case .idle:
                     break
                 }
@@ -114,12 +114,12 @@ extension EtcdCluster {
                 leaseHolders[index].outstanding = nil
                 switch leaseHolders[index].phase {
                 case .granting(let lease), .attaching(let lease), .holding(let lease):
-                    observer.observeLease(holder: index, .lost(lease: lease), at: sim.now)
+                    observer.observe(.etcd(.lease(holder: index, .lost(lease: lease))), at: sim.now)
                 case .idle:
                     break
                 }
                 leaseHolders[index].phase = .idle
-                sim.setTimer(on: event.host, after: .seconds(1), .leaseStep)
+                sim.setTimer(on: host, after: .seconds(1), .etcd(.leaseStep))
             case .redirect, .unavailable:
                 var leader: Int?
                 if case .redirect(let named) = result { leader = named }
@@ -127,30 +127,29 @@ extension EtcdCluster {
                                                    memberCount: memberHosts.count, maxRedirects: workload.maxRedirects)
                 leaseHolders[index].outstanding = outstanding
                 if let resendTo {
-                    sim.send(.leaseRequest(outstanding.request), from: event.host, to: memberHosts[resendTo])
+                    sim.send(.etcdServer(.leaseRequest(outstanding.request)), from: host, to: memberHosts[resendTo])
                 } else {
-                    sim.setTimer(on: event.host, after: .milliseconds(50), .leaseRetry(requestID: id))
+                    sim.setTimer(on: host, after: .milliseconds(50), .etcd(.leaseRetry(requestID: id)))
                 }
             }
         case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
              .timer(_, .watchKeepalive), .timer(_, .watchReconnect):
             preconditionFailure("lease holders set only lease timers")
-        case .message(_, .raft), .message(_, .request), .message(_, .response), .message(_, .watchCreate), .message(_, .watchPing),
-             .message(_, .watch), .message(_, .leaseRequest):
+        case .message(_, .response), .message(_, .watch):
             preconditionFailure("lease holders receive only lease responses")
         case .persisted:
             preconditionFailure("lease holders persist nothing")
         }
     }
 
-    mutating func sendLease(_ index: Int, _ operation: LeaseRequest.Operation, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+    mutating func sendLease(_ index: Int, _ operation: LeaseRequest.Operation, _ sim: ClusterSim) {
         leaseHolders[index].counter += 1
         let id = UInt64(index + 1) << 40 | UInt64(leaseHolders[index].counter)
         let request = LeaseRequest(id: id, holder: index, operation: operation)
         let host = leaseHolderHosts[index]
-        let timeout = sim.setTimer(on: host, after: workload.requestTimeout, .leaseTimeout(requestID: id))
+        let timeout = sim.setTimer(on: host, after: workload.requestTimeout, .etcd(.leaseTimeout(requestID: id)))
         let target = leaseHolders[index].endpoint
         leaseHolders[index].outstanding = EtcdLeaseHolderState.Outstanding(request: request, called: sim.now, target: target, timeout: timeout)
-        sim.send(.leaseRequest(request), from: host, to: memberHosts[target])
+        sim.send(.etcdServer(.leaseRequest(request)), from: host, to: memberHosts[target])
     }
 }

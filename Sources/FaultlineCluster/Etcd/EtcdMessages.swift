@@ -21,6 +21,14 @@ public enum EtcdClientResult: Sendable, Hashable {
     /// No leader known, or the proposal was definitely lost (overwritten by another term), or a read
     /// could not be confirmed. Nothing took effect: the client may retry elsewhere.
     case unavailable(reason: String)
+
+    var traceDigest: UInt64 {
+        switch self {
+        case .ok(let value, let succeeded): return stableHash(value) ^ (succeeded ? 1 : 0)
+        case .redirect(let leader): return UInt64(leader) &+ 7
+        case .unavailable(let reason): return stableHash(reason)
+        }
+    }
 }
 
 /// A lease request (etcd's Lease API, reduced to what a lease holder does).
@@ -107,19 +115,14 @@ public enum WatchResponse: Sendable, Hashable {
     }
 }
 
-/// Everything that crosses the simulated network in the etcd model.
-public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertible {
+/// What an etcd member receives: Raft traffic from its peers and requests from clients.
+public enum EtcdServerBound: Sendable, CustomStringConvertible {
     case raft(RaftMessage<EtcdRequest>)
     case request(EtcdClientRequest)
-    case response(requestID: UInt64, EtcdClientResult)
     case leaseRequest(LeaseRequest)
-    case leaseResponse(requestID: UInt64, LeaseResult)
     case watchCreate(WatchCreate)
     /// A watcher's keepalive (gRPC keepalive ping on the watch connection).
     case watchPing(watchID: UInt64)
-    /// A message on a watch stream. `sequence` numbers a stream's messages from 0, as TCP would: the
-    /// stream is reliable and ordered or it breaks (`unsequenced` marks a reply to an unknown stream).
-    case watch(watchID: UInt64, sequence: UInt32, WatchResponse)
 
     public var traceDigest: UInt64 {
         switch self {
@@ -127,14 +130,6 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
             return mixHash(1, message.traceDigest)
         case .request(let request):
             return mixHash(mixHash(2, request.id), stableHash(request.key) ^ stableHash(request.value))
-        case .response(let id, let result):
-            let resultDigest: UInt64
-            switch result {
-            case .ok(let value, let succeeded): resultDigest = stableHash(value) ^ (succeeded ? 1 : 0)
-            case .redirect(let leader): resultDigest = UInt64(leader) &+ 7
-            case .unavailable(let reason): resultDigest = stableHash(reason)
-            }
-            return mixHash(mixHash(3, id), resultDigest)
         case .leaseRequest(let request):
             let operation: UInt64
             switch request.operation {
@@ -143,14 +138,10 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
             case .keepAlive(let lease): operation = mixHash(3, UInt64(bitPattern: lease))
             }
             return mixHash(mixHash(7, request.id), operation)
-        case .leaseResponse(let id, let result):
-            return mixHash(mixHash(8, id), result.traceDigest)
         case .watchCreate(let create):
             return mixHash(mixHash(mixHash(4, create.watchID), stableHash(create.key) ^ stableHash(create.end)), UInt64(bitPattern: create.startRevision))
         case .watchPing(let id):
             return mixHash(5, id)
-        case .watch(let id, let sequence, let response):
-            return mixHash(mixHash(6, id) ^ UInt64(sequence), response.traceDigest)
         }
     }
 
@@ -158,11 +149,36 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
         switch self {
         case .raft(let message): return "raft \(message)"
         case .request(let request): return "request #\(request.id) \(request.kind.rawValue) \(request.key)"
-        case .response(let id, let result): return "response #\(id) \(result)"
         case .leaseRequest(let request): return "lease-request #\(request.id) \(request.operation)"
-        case .leaseResponse(let id, let result): return "lease-response #\(id) \(result)"
         case .watchCreate(let create): return "watch-create #\(create.watchID) from \(create.startRevision)"
         case .watchPing(let id): return "watch-ping #\(id)"
+        }
+    }
+}
+
+/// What an etcd member sends back to a client.
+public enum EtcdClientBound: Sendable, CustomStringConvertible {
+    case response(requestID: UInt64, EtcdClientResult)
+    case leaseResponse(requestID: UInt64, LeaseResult)
+    /// A message on a watch stream. `sequence` numbers a stream's messages from 0, as TCP would: the
+    /// stream is reliable and ordered or it breaks (`unsequenced` marks a reply to an unknown stream).
+    case watch(watchID: UInt64, sequence: UInt32, WatchResponse)
+
+    public var traceDigest: UInt64 {
+        switch self {
+        case .response(let id, let result):
+            return mixHash(mixHash(3, id), result.traceDigest)
+        case .leaseResponse(let id, let result):
+            return mixHash(mixHash(8, id), result.traceDigest)
+        case .watch(let id, let sequence, let response):
+            return mixHash(mixHash(6, id) ^ UInt64(sequence), response.traceDigest)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .response(let id, let result): return "response #\(id) \(result)"
+        case .leaseResponse(let id, let result): return "lease-response #\(id) \(result)"
         case .watch(let id, _, let response):
             switch response {
             case .created(let start): return "watch #\(id) created from \(start)"
@@ -175,7 +191,7 @@ public enum EtcdNetworkMessage: TraceDigestible, Sendable, CustomStringConvertib
 }
 
 /// Timers of the etcd model.
-public enum EtcdTimer: TraceDigestible, Sendable, Hashable, CustomStringConvertible {
+public enum EtcdTimer: Sendable, Hashable, CustomStringConvertible {
     /// A member's Raft tick (every `heartbeat-interval`).
     case raftTick
     /// A client's think time is over: issue the next request.

@@ -35,9 +35,9 @@ struct EtcdWatcherState {
     }
 }
 
-extension EtcdCluster {
-    mutating func handleWatcher(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
-        switch event.kind {
+extension EtcdComponent {
+    mutating func handleWatcher<O: ClusterObserver>(_ index: Int, _ event: ClientEvent, host: HostID, _ sim: ClusterSim, _ observer: inout O) {
+        switch event {
         case .started:
             openWatch(index, sim)
         case .timer(_, .watchReconnect):
@@ -51,8 +51,8 @@ extension EtcdCluster {
                 openWatch(index, sim)
                 return
             }
-            sim.send(.watchPing(watchID: id), from: event.host, to: memberHosts[watchers[index].endpoint])
-            sim.setTimer(on: event.host, after: EtcdWatcherState.keepaliveInterval, .watchKeepalive(watchID: id))
+            sim.send(.etcdServer(.watchPing(watchID: id)), from: host, to: memberHosts[watchers[index].endpoint])
+            sim.setTimer(on: host, after: EtcdWatcherState.keepaliveInterval, .etcd(.watchKeepalive(watchID: id)))
         case .message(_, .watch(let id, let sequence, let response)):
             guard watchers[index].watchID == id else { return }  // a stream given up on
             watchers[index].lastHeard = sim.now
@@ -62,12 +62,12 @@ extension EtcdCluster {
                 if sequence < watchers[index].expectedSequence { return }
                 if sequence > watchers[index].expectedSequence {
                     watchers[index].watchID = nil
-                    sim.setTimer(on: event.host, after: EtcdWatcherState.reconnectBackoff, .watchReconnect)
+                    sim.setTimer(on: host, after: EtcdWatcherState.reconnectBackoff, .etcd(.watchReconnect))
                     return
                 }
                 watchers[index].expectedSequence += 1
             }
-            observer.observeWatch(watcher: index, watchID: id, response: response, at: sim.now)
+            observer.observe(.etcd(.watch(watcher: index, watchID: id, response)), at: sim.now)
             switch response {
             case .created, .progress:
                 break
@@ -81,20 +81,19 @@ extension EtcdCluster {
                 case .noLeader, .unknownWatch:
                     watchers[index].endpoint = (watchers[index].endpoint + 1) % memberHosts.count
                 }
-                sim.setTimer(on: event.host, after: EtcdWatcherState.reconnectBackoff, .watchReconnect)
+                sim.setTimer(on: host, after: EtcdWatcherState.reconnectBackoff, .etcd(.watchReconnect))
             }
         case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
              .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("watchers set only watch timers")
-        case .message(_, .raft), .message(_, .request), .message(_, .response), .message(_, .watchCreate), .message(_, .watchPing),
-             .message(_, .leaseRequest), .message(_, .leaseResponse):
+        case .message(_, .response), .message(_, .leaseResponse):
             preconditionFailure("watchers receive only watch responses")
         case .persisted:
             preconditionFailure("watchers persist nothing")
         }
     }
 
-    mutating func openWatch(_ index: Int, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+    mutating func openWatch(_ index: Int, _ sim: ClusterSim) {
         watchers[index].streamCounter += 1
         let id = UInt64(index) << 32 | UInt64(watchers[index].streamCounter)
         watchers[index].watchID = id
@@ -103,7 +102,7 @@ extension EtcdCluster {
         let create = WatchCreate(watchID: id, key: ClientWorkload.watchKeyRange.start, end: ClientWorkload.watchKeyRange.end,
                                  startRevision: watchers[index].nextRevision, requireLeader: workload.watchRequireLeader)
         let host = watcherHosts[index]
-        sim.send(.watchCreate(create), from: host, to: memberHosts[watchers[index].endpoint])
-        sim.setTimer(on: host, after: EtcdWatcherState.keepaliveInterval, .watchKeepalive(watchID: id))
+        sim.send(.etcdServer(.watchCreate(create)), from: host, to: memberHosts[watchers[index].endpoint])
+        sim.setTimer(on: host, after: EtcdWatcherState.keepaliveInterval, .etcd(.watchKeepalive(watchID: id)))
     }
 }

@@ -23,10 +23,10 @@ import Testing
     }
 
     /// The first seed in `seeds` whose run violates `invariant`, with the violation's detail.
-    static func firstViolation(_ plan: RunPlan, _ invariant: String, seeds: ClosedRange<UInt64>) -> (UInt64, String)? {
+    static func firstViolation(_ plan: RunPlan, _ invariant: InvariantID, seeds: ClosedRange<UInt64>) -> (UInt64, String)? {
         for seed in seeds {
-            let result = EtcdRunner.run(plan, seed: seed)
-            if let outcome = result.invariants.first(where: { $0.name == invariant && !$0.holds }) { return (seed, outcome.detail) }
+            let result = ChaosRunner.run(plan, seed: seed)
+            if let outcome = result.invariants.first(where: { $0.name == invariant.name && !$0.holds }) { return (seed, outcome.detail) }
         }
         return nil
     }
@@ -63,8 +63,8 @@ import Testing
 
     @Test(arguments: Array(1...3) as [UInt64])
     func correctReadIndexPassesTheSameSplits(seed: UInt64) {
-        let result = EtcdRunner.run(Self.splitPlan(bugs: []), seed: seed)
-        let linearizable = result.invariants.first { $0.name == InvariantName.linearizable }
+        let result = ChaosRunner.run(Self.splitPlan(bugs: []), seed: seed)
+        let linearizable = result.invariants.first { $0.name == InvariantName.linearizable.name }
         #expect(linearizable?.holds == true, "seed \(seed): \(linearizable?.detail ?? "")")
     }
 
@@ -94,8 +94,8 @@ import Testing
 
     @Test(arguments: Array(1...3) as [UInt64])
     func correctWatchesPassTheSnapshotCatchUp(seed: UInt64) {
-        let result = EtcdRunner.run(Self.snapshotCatchUpPlan(bugs: []), seed: seed)
-        let watch = result.invariants.first { $0.name == InvariantName.watchOrdered }
+        let result = ChaosRunner.run(Self.snapshotCatchUpPlan(bugs: []), seed: seed)
+        let watch = result.invariants.first { $0.name == InvariantName.watchOrdered.name }
         #expect(watch?.holds == true, "seed \(seed): \(watch?.detail ?? "")")
         // The run must have exercised the watchers, not passed vacuously.
         #expect(watch?.detail.contains(" 0 events") == false)
@@ -127,8 +127,8 @@ import Testing
 
     @Test(arguments: Array(1...3) as [UInt64])
     func correctLessorPassesTheSameLeaderChanges(seed: UInt64) {
-        let result = EtcdRunner.run(Self.leaderChangePlan(bugs: []), seed: seed)
-        let lease = result.invariants.first { $0.name == InvariantName.leaseTTL }
+        let result = ChaosRunner.run(Self.leaderChangePlan(bugs: []), seed: seed)
+        let lease = result.invariants.first { $0.name == InvariantName.leaseTTL.name }
         #expect(lease?.holds == true, "seed \(seed): \(lease?.detail ?? "")")
         // Leases were really granted, released and expired in the run.
         #expect(lease?.detail.hasPrefix("0 revocations") == false, "\(lease?.detail ?? "")")
@@ -142,11 +142,11 @@ import Testing
         let plan = try ScenarioLoader.plan(path: root.appendingPathComponent("Scenarios/unsafe/etcd-data-rollback.yaml").path)
         var caught: [String] = []
         for seed: UInt64 in 1...8 {
-            let result = EtcdRunner.run(plan, seed: seed)
+            let result = ChaosRunner.run(plan, seed: seed)
             caught += result.invariants.filter { !$0.holds }.map(\.name)
         }
-        #expect(caught.contains(InvariantName.stateMachineSafety), "\(caught)")
-        #expect(caught.contains(InvariantName.leaderCompleteness), "\(caught)")
+        #expect(caught.contains(InvariantName.stateMachineSafety.name), "\(caught)")
+        #expect(caught.contains(InvariantName.leaderCompleteness.name), "\(caught)")
     }
 
     @Test(arguments: Array(1...12) as [UInt64])
@@ -164,7 +164,7 @@ import Testing
         plan.flags.autoCompactionRetention = 50
         plan.flags.autoCompactionIntervalMs = 5_000
         plan.invariants = InvariantName.etcdSafety + [InvariantName.watchOrdered, InvariantName.leaseTTL]
-        let result = EtcdRunner.run(plan, seed: seed)
+        let result = ChaosRunner.run(plan, seed: seed)
         for outcome in result.invariants where outcome.kind == .safety {
             #expect(outcome.holds, "seed \(seed): \(outcome.name): \(outcome.detail)")
         }

@@ -5,10 +5,10 @@ import Testing
 @Suite struct InvariantLedgerTests {
     @Test func keepsFirstViolationAndCountsTheRest() {
         var ledger = InvariantLedger()
-        ledger.declare("raft.election-safety", kind: .safety)
-        ledger.declare("etcd.converges", kind: .liveness)
-        ledger.violate("raft.election-safety", at: .start + .seconds(3), "two leaders in term 4")
-        ledger.violate("raft.election-safety", at: .start + .seconds(9), "two leaders in term 7")
+        ledger.declare(InvariantName.electionSafety)
+        ledger.declare(InvariantName.converges)
+        ledger.violate(InvariantName.electionSafety, at: .start + .seconds(3), "two leaders in term 4")
+        ledger.violate(InvariantName.electionSafety, at: .start + .seconds(9), "two leaders in term 7")
         let outcomes = ledger.all
         #expect(outcomes.map(\.name) == ["raft.election-safety", "etcd.converges"])
         #expect(outcomes[0].violations == 2)
@@ -20,9 +20,9 @@ import Testing
 
     @Test func notesDoNotOverwriteViolations() {
         var ledger = InvariantLedger()
-        ledger.declare("etcd.linearizable", kind: .safety)
-        ledger.violate("etcd.linearizable", at: .start, "stale read")
-        ledger.note("etcd.linearizable", "100 operations linearizable")
+        ledger.declare(InvariantName.linearizable)
+        ledger.violate(InvariantName.linearizable, at: .start, "stale read")
+        ledger.note(InvariantName.linearizable, "100 operations linearizable")
         #expect(ledger.all[0].detail == "stale read")
     }
 
@@ -44,23 +44,23 @@ import Testing
 @Suite struct RecoveryTrackerTests {
     @Test func measuresFromInjectionAndCompletesOnce() {
         var tracker = RecoveryTracker()
-        tracker.arm(faultID: "f1", metric: "etcd.leader-elected", injectedAt: .start + .seconds(30))
-        tracker.arm(faultID: "f1", metric: "api.available", injectedAt: .start + .seconds(30))
-        #expect(tracker.isWaiting(for: "etcd.leader-elected"))
-        tracker.satisfy("etcd.leader-elected", at: .start + .milliseconds(31_500))
-        tracker.satisfy("etcd.leader-elected", at: .start + .seconds(40))
+        tracker.arm(faultID: "f1", metric: Metric.etcdLeaderElected, injectedAt: .start + .seconds(30))
+        tracker.arm(faultID: "f1", metric: Metric.apiAvailable, injectedAt: .start + .seconds(30))
+        #expect(tracker.isWaiting(for: Metric.etcdLeaderElected))
+        tracker.satisfy(Metric.etcdLeaderElected, at: .start + .milliseconds(31_500))
+        tracker.satisfy(Metric.etcdLeaderElected, at: .start + .seconds(40))
         #expect(tracker.recoveries == [Recovery(faultID: "f1", metric: "etcd.leader-elected", duration: .milliseconds(1500))])
-        #expect(!tracker.isWaiting(for: "etcd.leader-elected"))
+        #expect(!tracker.isWaiting(for: Metric.etcdLeaderElected))
         #expect(tracker.unrecovered.map(\.metric) == ["api.available"])
     }
 
     @Test func eventsThatStartedBeforeTheFaultDoNotCount() {
         var tracker = RecoveryTracker()
-        tracker.arm(faultID: "f1", metric: "api.available", injectedAt: .start + .seconds(30))
+        tracker.arm(faultID: "f1", metric: Metric.apiAvailable, injectedAt: .start + .seconds(30))
         // A write issued at 29 s that completes at 31 s says nothing about recovery from a fault at 30 s.
-        tracker.satisfy("api.available", at: .start + .seconds(31), notBefore: .start + .seconds(29))
+        tracker.satisfy(Metric.apiAvailable, at: .start + .seconds(31), notBefore: .start + .seconds(29))
         #expect(tracker.recoveries.isEmpty)
-        tracker.satisfy("api.available", at: .start + .seconds(33), notBefore: .start + .seconds(32))
+        tracker.satisfy(Metric.apiAvailable, at: .start + .seconds(33), notBefore: .start + .seconds(32))
         #expect(tracker.recoveries.map(\.duration) == [.seconds(3)])
     }
 }

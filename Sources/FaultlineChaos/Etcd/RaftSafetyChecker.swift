@@ -3,7 +3,7 @@ import FaultlineSim
 
 /// One broken Raft property, found at simulated time `time`.
 public struct RaftViolation: Sendable, Equatable {
-    public var property: String
+    public var property: InvariantID
     public var time: SimInstant
     public var detail: String
 }
@@ -40,7 +40,7 @@ public struct RaftSafetyChecker: Sendable {
     var logs: [LogMirror]
     var pending: [RaftViolation] = []
     /// Properties already reported: only the first violation of each is kept with detail.
-    public private(set) var violationCounts: [String: Int] = [:]
+    public private(set) var violationCounts: [InvariantID: Int] = [:]
 
     public init(memberCount: Int) {
         logs = Array(repeating: LogMirror(), count: memberCount)
@@ -52,7 +52,7 @@ public struct RaftSafetyChecker: Sendable {
         return pending
     }
 
-    mutating func report(_ property: String, _ time: SimInstant, _ detail: String) {
+    mutating func report(_ property: InvariantID, _ time: SimInstant, _ detail: String) {
         violationCounts[property, default: 0] += 1
         pending.append(RaftViolation(property: property, time: time, detail: detail))
     }
@@ -78,7 +78,7 @@ public struct RaftSafetyChecker: Sendable {
         for entry in durable.entries where entry.index <= durable.hardState.commit {
             if let known = appliedByIndex[entry.index], known.digest != entry.digest {
                 report(InvariantName.stateMachineSafety, time,
-                       "master-\(member + 1) restarted with entry \(entry.index)@\(entry.term) that differs from the entry \(entry.index)@\(known.term) applied by master-\(known.member + 1)")
+                       "\(ClusterLayout.masterName(member)) restarted with entry \(entry.index)@\(entry.term) that differs from the entry \(entry.index)@\(known.term) applied by \(ClusterLayout.masterName(known.member))")
             }
         }
     }
@@ -86,7 +86,7 @@ public struct RaftSafetyChecker: Sendable {
     mutating func leader(member: Int, term: UInt64, at time: SimInstant) {
         if let other = leaderByTerm[term] {
             if other != member {
-                report(InvariantName.electionSafety, time, "two leaders in term \(term): master-\(other + 1) and master-\(member + 1)")
+                report(InvariantName.electionSafety, time, "two leaders in term \(term): \(ClusterLayout.masterName(other)) and \(ClusterLayout.masterName(member))")
             }
             return
         }
@@ -95,7 +95,7 @@ public struct RaftSafetyChecker: Sendable {
         if let latest = latestApplied, latest.index > logs[member].base, logs[member].term(at: latest.index) != latest.term {
             let found = logs[member].term(at: latest.index).map { "term \($0)" } ?? "nothing"
             report(InvariantName.leaderCompleteness, time,
-                   "master-\(member + 1) became leader of term \(term) without applied entry \(latest.index)@\(latest.term) (its log has \(found) there)")
+                   "\(ClusterLayout.masterName(member)) became leader of term \(term) without applied entry \(latest.index)@\(latest.term) (its log has \(found) there)")
         }
     }
 
@@ -108,7 +108,7 @@ public struct RaftSafetyChecker: Sendable {
             let digest = entry.digest
             if let known = digestByEntry[id] {
                 if known != digest {
-                    report(InvariantName.logMatching, time, "master-\(member + 1) stored a different entry at \(entry.index)@\(entry.term) than another member")
+                    report(InvariantName.logMatching, time, "\(ClusterLayout.masterName(member)) stored a different entry at \(entry.index)@\(entry.term) than another member")
                 }
             } else {
                 digestByEntry[id] = digest
@@ -131,7 +131,7 @@ public struct RaftSafetyChecker: Sendable {
         if let known = appliedByIndex[index] {
             if known.digest != digest {
                 report(InvariantName.stateMachineSafety, time,
-                       "master-\(member + 1) applied \(index)@\(term) but master-\(known.member + 1) applied \(index)@\(known.term) there")
+                       "\(ClusterLayout.masterName(member)) applied \(index)@\(term) but \(ClusterLayout.masterName(known.member)) applied \(index)@\(known.term) there")
             }
         } else {
             appliedByIndex[index] = (term, digest, member)

@@ -26,66 +26,23 @@ public struct EtcdFlags: Sendable, Hashable {
     public init() {}
 }
 
-/// Where the etcd model's hosts are, independent of who observes the cluster.
-public enum EtcdClusterLayout {
-    /// The names of the hosts the cluster registers, in registration order (host ids follow it):
-    /// masters, then clients, watchers and lease holders.
-    public static func hostNames(memberCount: Int, workload: ClientWorkload, memberNames: [String]? = nil) -> [String] {
-        (0..<memberCount).map { memberNames?[$0] ?? "master-\($0 + 1)" }
-            + (0..<workload.clients).map { "client-\($0 + 1)" }
-            + (0..<workload.watchers).map { "watcher-\($0 + 1)" }
-            + (0..<workload.leaseHolders).map { "lease-holder-\($0 + 1)" }
-    }
-}
-
-/// What the etcd model reports to whoever checks it. Implemented by the chaos layer's checkers; the
-/// model never reads anything back.
-public protocol EtcdObserver {
-    /// A member's Ready was handled: `ready` holds what it persisted, applied and its role.
-    mutating func observeReady(member: Int, ready: RaftReady<EtcdRequest>, at time: SimInstant)
-    /// A member (re)started from its durable state.
-    mutating func observeStart(member: Int, durable: RaftDurableState<EtcdRequest>, at time: SimInstant)
-    /// A client operation completed (or timed out, with `returned == nil`).
-    mutating func observeOperation(_ operation: ClientOperation)
-    /// A watcher received `response` on its stream `watchID`.
-    mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant)
-    /// A lease holder learned something about its lease (see `LeaseObservation`).
-    mutating func observeLease(holder: Int, _ observation: LeaseObservation, at time: SimInstant)
-}
-
-extension EtcdObserver {
-    public mutating func observeWatch(watcher: Int, watchID: UInt64, response: WatchResponse, at time: SimInstant) {}
-    public mutating func observeLease(holder: Int, _ observation: LeaseObservation, at time: SimInstant) {}
-}
-
-/// The etcd cluster model: `memberCount` members (one per master host) and closed-loop clients, all
-/// on the simulated network.
+/// The etcd model as one component of the cluster world: `memberCount` members (one per master) and
+/// the etcd test clients (closed-loop clients, watchers, lease holders), all on the simulated network.
 ///
 /// Invariants: a member's messages leave only after what they depend on is durable (Ready is
 /// persisted first, then sent, then applied); after a crash, a member is rebuilt from exactly what
 /// its completed persists wrote; clients reach members only through the network.
-public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
-    public typealias Message = EtcdNetworkMessage
-    public typealias TimerTag = EtcdTimer
-
-    /// The role of each host, by host index.
-    enum Role {
-        case member(Int)
-        case client(Int)
-        case watcher(Int)
-        case leaseHolder(Int)
-        case none
-    }
+public struct EtcdComponent {
+    public typealias Event = ComponentEvent<EtcdServerBound, EtcdTimer>
+    public typealias ClientEvent = ComponentEvent<EtcdClientBound, EtcdTimer>
 
     public let flags: EtcdFlags
     public let workload: ClientWorkload
-    public var observer: Observer
     public private(set) var members: [EtcdMember]
     var clients: [EtcdClientState]
     var watchers: [EtcdWatcherState]
     var outputBuffer = MemberOutput()
     var leaseHolders: [EtcdLeaseHolderState]
-    var roles: [Role]
     /// Hosts of the members, by member index.
     public let memberHosts: [HostID]
     public let clientHosts: [HostID]
@@ -98,53 +55,41 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
     public var clientsStopAt: SimInstant = .distantFuture
 
-    /// Registers the member and client hosts on `sim` (members named `master-1`, ...; clients `client-1`, ...).
-    public init(sim: Simulation<EtcdNetworkMessage, EtcdTimer>, memberCount: Int, flags: EtcdFlags, workload: ClientWorkload,
-                storageLatency: LatencyDistribution, observer: Observer, memberNames: [String]? = nil) {
+    /// Registers the member hosts and the test-client hosts on `sim`, named by `layout`.
+    public init(sim: ClusterSim, layout: ClusterLayout, flags: EtcdFlags, workload: ClientWorkload, storageLatency: LatencyDistribution) {
+        let memberCount = layout.masters
         precondition([1, 3, 5, 7].contains(memberCount), "etcd membership must be 1, 3, 5 or 7")
         self.flags = flags
         self.workload = workload
-        self.observer = observer
-        var names = EtcdClusterLayout.hostNames(memberCount: memberCount, workload: workload, memberNames: memberNames).makeIterator()
-        var memberHosts: [HostID] = []
-        var roles: [Role] = Array(repeating: .none, count: sim.hostCount)
-        for index in 0..<memberCount {
-            memberHosts.append(sim.addHost(names.next()!, storageLatency: storageLatency))
-            roles.append(.member(index))
-        }
+        self.memberHosts = layout.etcdMemberHosts.map { sim.addHost($0, storageLatency: storageLatency) }
         var clientHosts: [HostID] = []
         var clients: [EtcdClientState] = []
-        for index in 0..<workload.clients {
-            let host = sim.addHost(names.next()!)
+        for (index, name) in layout.etcdClientHosts.enumerated() {
+            let host = sim.addHost(name)
             clientHosts.append(host)
-            roles.append(.client(index))
             clients.append(EtcdClientState(index: index, host: host, memberCount: memberCount, keys: workload.keys,
                                            random: sim.randomStream("etcd.client.\(index)")))
         }
         var watcherHosts: [HostID] = []
         var watchers: [EtcdWatcherState] = []
-        for index in 0..<workload.watchers {
-            let host = sim.addHost(names.next()!)
+        for (index, name) in layout.etcdWatcherHosts.enumerated() {
+            let host = sim.addHost(name)
             watcherHosts.append(host)
-            roles.append(.watcher(index))
             watchers.append(EtcdWatcherState(index: index, host: host, endpoint: (memberCount - 1 - index % memberCount)))
         }
         self.watcherHosts = watcherHosts
         self.watchers = watchers
         var leaseHolderHosts: [HostID] = []
         var leaseHolders: [EtcdLeaseHolderState] = []
-        for index in 0..<workload.leaseHolders {
-            let host = sim.addHost(names.next()!)
+        for (index, name) in layout.etcdLeaseHolderHosts.enumerated() {
+            let host = sim.addHost(name)
             leaseHolderHosts.append(host)
-            roles.append(.leaseHolder(index))
             leaseHolders.append(EtcdLeaseHolderState(index: index, host: host, endpoint: index % memberCount,
                                                      random: sim.randomStream("etcd.lease-holder.\(index)")))
         }
         self.leaseHolderHosts = leaseHolderHosts
         self.leaseHolders = leaseHolders
-        self.memberHosts = memberHosts
         self.clientHosts = clientHosts
-        self.roles = roles
         self.clients = clients
         let voters = (0..<memberCount).map { MemberID($0 + 1) }
         self.startedIncarnation = Array(repeating: nil, count: memberCount)
@@ -153,39 +98,22 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
         }
     }
 
-    public mutating func handle(_ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, in sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
-        let hostIndex = Int(event.host.index)
-        guard hostIndex < roles.count else { return }
-        switch roles[hostIndex] {
-        case .member(let index):
-            handleMember(index, event, sim)
-        case .client(let index):
-            handleClient(index, event, sim)
-        case .watcher(let index):
-            handleWatcher(index, event, sim)
-        case .leaseHolder(let index):
-            handleLeaseHolder(index, event, sim)
-        case .none:
-            break
-        }
-    }
-
     // MARK: - Members
 
-    mutating func handleMember(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+    mutating func handleMember<O: ClusterObserver>(_ index: Int, _ event: Event, host: HostID, _ sim: ClusterSim, _ observer: inout O) {
         // The output buffer is reused across events (moved out, cleared keeping capacity, moved back),
         // so that a member step does not allocate its output arrays afresh each time.
         var output = outputBuffer
         outputBuffer = MemberOutput()
-        switch event.kind {
+        switch event {
         case .started:
-            members[index].restart(now: event.time)
-            startedIncarnation[index] = sim.incarnation(of: event.host)
-            observer.observeStart(member: index, durable: members[index].durable, at: event.time)
-            sim.setTimer(on: event.host, after: .milliseconds(flags.heartbeatIntervalMs), .raftTick)
+            members[index].restart(now: sim.now)
+            startedIncarnation[index] = sim.incarnation(of: host)
+            observer.observe(.etcd(.started(member: index, durable: members[index].durable)), at: sim.now)
+            sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
         case .timer(_, .raftTick):
             members[index].tick(into: &output)
-            sim.setTimer(on: event.host, after: .milliseconds(flags.heartbeatIntervalMs), .raftTick)
+            sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
         case .timer:
             preconditionFailure("members set only raft ticks")
         case .message(_, .raft(let message)):
@@ -198,62 +126,60 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
             members[index].receiveWatchPing(watchID, from: from, into: &output)
         case .message(let from, .leaseRequest(let request)):
             members[index].receiveLease(request, from: from, into: &output)
-        case .message(_, .response), .message(_, .watch), .message(_, .leaseResponse):
-            preconditionFailure("members never receive responses")
         case .persisted(let token):
             members[index].persisted(token: token, into: &output)
         }
-        members[index].process(into: &output, now: event.time)
-        flush(member: index, output, sim)
+        members[index].process(into: &output, now: sim.now)
+        flush(member: index, output, sim, &observer)
         output.clear()
         outputBuffer = output
     }
 
     /// Performs a member's outputs: persists, messages, observations, client answers.
-    mutating func flush(member index: Int, _ output: MemberOutput, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+    mutating func flush<O: ClusterObserver>(member index: Int, _ output: MemberOutput, _ sim: ClusterSim, _ observer: inout O) {
         let host = memberHosts[index]
         if let token = output.persistToken { sim.persist(on: host, token: token) }
-        for ready in output.handledReadies { observer.observeReady(member: index, ready: ready, at: sim.now) }
+        for ready in output.handledReadies { observer.observe(.etcd(.ready(member: index, ready)), at: sim.now) }
         for message in output.raftMessages {
             let target = Int(message.to.rawValue) - 1
             guard target >= 0 && target < memberHosts.count else { continue }
-            sim.send(.raft(message), from: host, to: memberHosts[target])
+            sim.send(.etcdServer(.raft(message)), from: host, to: memberHosts[target])
         }
         for answer in output.answers {
-            sim.send(.response(requestID: answer.requestID, answer.result), from: host, to: answer.client)
+            sim.send(.etcdClient(.response(requestID: answer.requestID, answer.result)), from: host, to: answer.client)
         }
         for answer in output.leaseAnswers {
-            sim.send(.leaseResponse(requestID: answer.requestID, answer.result), from: host, to: answer.client)
+            sim.send(.etcdClient(.leaseResponse(requestID: answer.requestID, answer.result)), from: host, to: answer.client)
         }
         for message in output.watchMessages {
-            sim.send(.watch(watchID: message.watchID, sequence: message.sequence, message.response), from: host, to: message.client)
+            sim.send(.etcdClient(.watch(watchID: message.watchID, sequence: message.sequence, message.response)), from: host, to: message.client)
         }
     }
 
     // MARK: - Clients
 
-    mutating func handleClient(_ index: Int, _ event: SimEvent<EtcdNetworkMessage, EtcdTimer>, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
-        switch event.kind {
+    mutating func handleClient<O: ClusterObserver>(_ index: Int, _ event: ClientEvent, host: HostID, _ sim: ClusterSim, _ observer: inout O) {
+        switch event {
         case .started:
             scheduleNextIssue(index, sim)
         case .timer(_, .clientIssue):
             guard clients[index].outstanding == nil, sim.now < clientsStopAt else { return }
             let request = clients[index].nextRequest(workload: workload)
-            let timeout = sim.setTimer(on: event.host, after: workload.requestTimeout, .clientTimeout(requestID: request.id))
+            let timeout = sim.setTimer(on: host, after: workload.requestTimeout, .etcd(.clientTimeout(requestID: request.id)))
             let target = clients[index].endpoint
             clients[index].outstanding = EtcdClientState.Outstanding(request: request, called: sim.now, target: target, timeout: timeout)
-            sim.send(.request(request), from: event.host, to: memberHosts[target])
+            sim.send(.etcdServer(.request(request)), from: host, to: memberHosts[target])
         case .timer(_, .clientTimeout(let id)):
             guard let outstanding = clients[index].outstanding, outstanding.request.id == id else { return }
             clients[index].outstanding = nil
             if outstanding.request.kind != .get {
-                complete(index, clients[index].record(outstanding, value: "", ok: false, returned: nil))
+                complete(index, clients[index].record(outstanding, value: "", ok: false, returned: nil), at: sim.now, &observer)
             }
             clients[index].rotateEndpoint(memberCount: memberHosts.count)
             scheduleNextIssue(index, sim)
         case .timer(_, .clientRetry(let id)):
             guard let outstanding = clients[index].outstanding, outstanding.request.id == id else { return }
-            sim.send(.request(outstanding.request), from: event.host, to: memberHosts[outstanding.target])
+            sim.send(.etcdServer(.request(outstanding.request)), from: host, to: memberHosts[outstanding.target])
         case .timer(_, .raftTick):
             preconditionFailure("clients do not tick Raft")
         case .message(_, .response(let id, let result)):
@@ -263,7 +189,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
                 sim.cancelTimer(outstanding.timeout)
                 clients[index].outstanding = nil
                 let ok = outstanding.request.kind == .cas ? succeeded : true
-                complete(index, clients[index].record(outstanding, value: value, ok: ok, returned: sim.now))
+                complete(index, clients[index].record(outstanding, value: value, ok: ok, returned: sim.now), at: sim.now, &observer)
                 scheduleNextIssue(index, sim)
             case .redirect, .unavailable:
                 var leader: Int?
@@ -272,37 +198,36 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
                                                    memberCount: memberHosts.count, maxRedirects: workload.maxRedirects)
                 clients[index].outstanding = outstanding
                 if let resendTo {
-                    sim.send(.request(outstanding.request), from: event.host, to: memberHosts[resendTo])
+                    sim.send(.etcdServer(.request(outstanding.request)), from: host, to: memberHosts[resendTo])
                 } else {
-                    sim.setTimer(on: event.host, after: .milliseconds(50), .clientRetry(requestID: id))
+                    sim.setTimer(on: host, after: .milliseconds(50), .etcd(.clientRetry(requestID: id)))
                 }
             }
         case .timer(_, .watchKeepalive), .timer(_, .watchReconnect), .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("clients neither watch nor hold leases")
-        case .message(_, .raft), .message(_, .request), .message(_, .watchCreate), .message(_, .watchPing), .message(_, .watch),
-             .message(_, .leaseRequest), .message(_, .leaseResponse):
+        case .message(_, .watch), .message(_, .leaseResponse):
             preconditionFailure("clients receive only responses")
         case .persisted:
             preconditionFailure("clients persist nothing")
         }
     }
 
-    mutating func complete(_ index: Int, _ operation: ClientOperation) {
+    mutating func complete<O: ClusterObserver>(_ index: Int, _ operation: ClientOperation, at time: SimInstant, _ observer: inout O) {
         clients[index].learn(operation)
-        observer.observeOperation(operation)
+        observer.observe(.etcd(.operation(operation)), at: time)
     }
 
-    mutating func scheduleNextIssue(_ index: Int, _ sim: Simulation<EtcdNetworkMessage, EtcdTimer>) {
+    mutating func scheduleNextIssue(_ index: Int, _ sim: ClusterSim) {
         let mean = Double(workload.thinkTime.nanoseconds)
         let delay = SimDuration(nanoseconds: Int64(clients[index].random.exponential(mean: mean)))
-        sim.setTimer(on: clients[index].host, after: delay, .clientIssue)
+        sim.setTimer(on: clients[index].host, after: delay, .etcd(.clientIssue))
     }
 
     // MARK: - Queries for checkers and metrics (read-only)
 
     /// True when the member's host is up and the member has started in the host's current incarnation,
     /// so its volatile state is live (not left over from before a crash).
-    public func isRunning(member index: Int, in sim: Simulation<EtcdNetworkMessage, EtcdTimer>) -> Bool {
+    public func isRunning(member index: Int, in sim: ClusterSim) -> Bool {
         let host = memberHosts[index]
         return sim.isUp(host) && startedIncarnation[index] == sim.incarnation(of: host)
     }
@@ -310,7 +235,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     /// The member that leads with a quorum behind it: it is running, has committed an entry of its
     /// term, and a quorum of running members (itself included) that it can reach both ways follow it in
     /// that term. A leader cut off by a partition does not count, even before check-quorum deposes it.
-    public func establishedLeader(in sim: Simulation<EtcdNetworkMessage, EtcdTimer>) -> Int? {
+    public func establishedLeader(in sim: ClusterSim) -> Int? {
         let quorum = members.count / 2 + 1
         for (index, member) in members.enumerated() where isRunning(member: index, in: sim) && member.isEstablishedLeader {
             var followers = 1
@@ -327,7 +252,7 @@ public struct EtcdCluster<Observer: EtcdObserver>: SimWorld {
     }
 }
 
-extension EtcdCluster {
+extension EtcdComponent {
     /// Erases a (crashed) member's data directory: it restarts with no log, no vote and no snapshot,
     /// as after a disk replacement. Rejoining under the same id is unsafe in real etcd too; the fault
     /// exists to show what the checkers say about it.
@@ -343,12 +268,12 @@ extension EtcdCluster {
     }
 
     /// Ends the run for the clients: every write still outstanding is recorded with an unknown outcome.
-    public mutating func recordOutstandingAsUnknown() {
+    public mutating func recordOutstandingAsUnknown<O: ClusterObserver>(_ observer: inout O, at time: SimInstant) {
         for index in clients.indices {
             guard let outstanding = clients[index].outstanding else { continue }
             clients[index].outstanding = nil
             if outstanding.request.kind != .get {
-                observer.observeOperation(clients[index].record(outstanding, value: "", ok: false, returned: nil))
+                observer.observe(.etcd(.operation(clients[index].record(outstanding, value: "", ok: false, returned: nil))), at: time)
             }
         }
     }

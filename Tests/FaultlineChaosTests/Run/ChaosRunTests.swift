@@ -3,7 +3,7 @@ import FaultlineSim
 import Testing
 @testable import FaultlineChaos
 
-@Suite struct EtcdRunnerTests {
+@Suite struct ChaosRunTests {
     static func leaderCrashPlan() -> RunPlan {
         var plan = RunPlan(name: "leader-crash", duration: .seconds(60), memberCount: 3)
         plan.faults = [PlannedFault(effect: .crash(.etcdLeader), at: .seconds(20), duration: .seconds(15))]
@@ -12,11 +12,11 @@ import Testing
     }
 
     @Test func leaderCrashElectsANewLeaderAndStaysSafe() {
-        let result = EtcdRunner.run(Self.leaderCrashPlan(), seed: 1)
+        let result = ChaosRunner.run(Self.leaderCrashPlan(), seed: 1)
         for outcome in result.invariants {
             #expect(outcome.holds, "\(outcome.name): \(outcome.detail)")
         }
-        let elected = result.recoveries.first { $0.metric == Metric.etcdLeaderElected }
+        let elected = result.recoveries.first { $0.metric == Metric.etcdLeaderElected.name }
         #expect(elected != nil)
         if let elected { #expect(elected.duration > .milliseconds(900) && elected.duration < .seconds(4), "\(elected.duration)") }
         #expect(result.operations.count > 200)

@@ -1,0 +1,30 @@
+/// The invariant vocabulary: every invariant any checker decides, declared once. Extend it, never
+/// rename (reports and CI configurations name these).
+public enum InvariantName {
+    public static let electionSafety = InvariantID("raft.election-safety", .safety, "At most one Raft leader per term.")
+    public static let logMatching = InvariantID("raft.log-matching", .safety, "An (index, term) pair names one entry on every member.")
+    public static let leaderCompleteness = InvariantID("raft.leader-completeness", .safety, "A new leader holds every entry applied before its election.")
+    public static let stateMachineSafety = InvariantID("raft.state-machine-safety", .safety, "Every member applies the same entry at an index, across crashes.")
+    public static let linearizable = InvariantID("etcd.linearizable", .safety, "The client history of get / put / delete / cas is linearizable (checked per key).")
+    public static let watchOrdered = InvariantID("etcd.watch-ordered", .safety, "Watch events are ordered, without gaps or duplicates, never going back in time, and match the committed history (needs workload.etcdWatchers).")
+    public static let leaseTTL = InvariantID("etcd.lease-ttl", .safety, "No lease is revoked before the TTL its holder's last acknowledged keepalive promised (needs workload.etcdLeaseHolders).")
+    public static let converges = InvariantID("etcd.converges", .liveness, "After the last heal, a leader is established and a write completes within the convergence bound.")
+    /// Reported when an engine bound is exceeded (the run could not go on).
+    public static let engineBounded = InvariantID("engine.bounded", .safety, "No engine queue or host limit was exceeded.")
+
+    /// Safety invariants of the etcd model, in report order (checked when a scenario names none).
+    public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, linearizable]
+
+    /// Every invariant a scenario may name, in catalog order.
+    public static let all: [InvariantID] = etcdSafety + [converges, watchOrdered, leaseTTL]
+
+    /// Named in the vocabulary but not decided by any checker yet.
+    public static let planned: [InvariantID] = [
+        InvariantID("leases.single-holder", .safety, "At most one active holder per leader-election Lease."),
+        InvariantID("pods.no-double-binding", .safety, "No pod is bound to two nodes."),
+        InvariantID("nodes.no-overcommit", .safety, "No node runs more than its allocatable resources."),
+    ]
+
+    /// The id named `name`, if a checker decides it.
+    public static func named(_ name: String) -> InvariantID? { all.first { $0.name == name } }
+}

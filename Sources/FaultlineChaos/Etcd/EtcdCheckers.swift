@@ -1,0 +1,166 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// `raft.*`: the four Raft safety properties, continuously, from members' Readies and restarts.
+struct RaftSafetyCheck: Checker {
+    var checker: RaftSafetyChecker
+    let invariants: [InvariantID]
+
+    init(memberCount: Int, checked: [InvariantID]) {
+        checker = RaftSafetyChecker(memberCount: memberCount)
+        invariants = [InvariantName.electionSafety, InvariantName.logMatching, InvariantName.leaderCompleteness, InvariantName.stateMachineSafety]
+            .filter(checked.contains)
+    }
+
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        switch observation {
+        case .etcd(.ready(let member, let ready)): checker.observe(member: member, ready: ready, at: time)
+        case .etcd(.started(let member, let durable)): checker.observeRestart(member: member, durable: durable, at: time)
+        case .etcd(.operation), .etcd(.watch), .etcd(.lease): return
+        }
+        for violation in checker.takeViolations() where ledger.isDeclared(violation.property) {
+            ledger.violate(violation.property, at: violation.time, violation.detail)
+        }
+    }
+}
+
+/// `etcd.watch-ordered`: watch streams against the committed history.
+struct WatchOrderCheck: Checker {
+    var checker: WatchChecker
+    let invariants = [InvariantName.watchOrdered]
+
+    init(watchers: Int) { checker = WatchChecker(watchers: watchers) }
+
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        switch observation {
+        case .etcd(.ready(_, let ready)):
+            if ready.snapshot != nil || !ready.committedEntries.isEmpty {
+                checker.observeApplied(snapshot: ready.snapshot, entries: ready.committedEntries)
+            }
+        case .etcd(.started(_, let durable)):
+            checker.observeRestart(durable: durable)
+        case .etcd(.watch(let watcher, _, let response)):
+            checker.observe(watcher: watcher, response: response, at: time)
+            for violation in checker.takeViolations() {
+                ledger.violate(InvariantName.watchOrdered, at: violation.time, violation.detail)
+            }
+        case .etcd(.operation), .etcd(.lease):
+            break
+        }
+    }
+
+    mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
+        let watchers = checker.watchers.count
+        if watchers == 0 {
+            ledger.note(InvariantName.watchOrdered, "not exercised: the scenario has no watchers (workload.etcdWatchers)")
+        } else {
+            ledger.note(InvariantName.watchOrdered, "\(checker.receivedCount) events to \(watchers) watcher(s) checked against \(checker.truth.count) committed changes")
+        }
+    }
+}
+
+/// `etcd.lease-ttl`: no lease revoked before its acknowledged TTL.
+struct LeaseTTLCheck: Checker {
+    var checker = LeaseChecker()
+    let invariants = [InvariantName.leaseTTL]
+
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        switch observation {
+        case .etcd(.ready(_, let ready)):
+            guard !ready.committedEntries.isEmpty else { return }
+            checker.observeCommitted(ready.committedEntries, at: time)
+            for violation in checker.takeViolations() {
+                ledger.violate(InvariantName.leaseTTL, at: violation.time, violation.detail)
+            }
+        case .etcd(.lease(_, let lease)):
+            checker.observe(lease, at: time)
+        case .etcd(.started), .etcd(.operation), .etcd(.watch):
+            break
+        }
+    }
+
+    mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
+        let delays = checker.expiryDelays.sorted()
+        let worst = delays.last.map { ", expired at most \($0) after their TTL" } ?? ""
+        ledger.note(InvariantName.leaseTTL, "\(checker.revocations) revocations, none before the acknowledged TTL; \(delays.count) released leases expired\(worst)")
+    }
+}
+
+/// `etcd.linearizable`: the test clients' history, checked per key when the run ends.
+struct LinearizableCheck: Checker {
+    var operations: [ClientOperation] = []
+    let invariants = [InvariantName.linearizable]
+
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        if case .etcd(.operation(let operation)) = observation { operations.append(operation) }
+    }
+
+    mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
+        let name = InvariantName.linearizable
+        switch LinearizabilityCheck.check(operations) {
+        case .linearizable(let checkedOperations):
+            ledger.note(name, "\(checkedOperations) operations linearizable")
+        case .violation(let at, let detail):
+            ledger.violate(name, at: at, detail)
+        case .unknown(let reason):
+            ledger.note(name, "not decided: \(reason)")
+        }
+    }
+}
+
+/// `etcd.converges` (liveness): after the last heal, an established leader and a completed write
+/// issued after the heal, within the convergence bound.
+struct EtcdConvergenceCheck: Checker {
+    let invariants = [InvariantName.converges]
+    var sampledLeader: Int?
+    var convergenceStart: SimInstant = .start
+    var convergedLeaderAt: SimInstant?
+    var convergedWriteAt: SimInstant?
+
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        guard case .etcd(.operation(let operation)) = observation, let returned = operation.returned, operation.kind != .get else { return }
+        if convergedWriteAt == nil && operation.called >= convergenceStart { convergedWriteAt = returned }
+    }
+
+    mutating func sample(_ probe: ClusterProbe, at time: SimInstant, into ledger: inout InvariantLedger) {
+        sampledLeader = probe.etcdLeader
+        if probe.etcdLeader != nil && convergedLeaderAt == nil { convergedLeaderAt = time }
+    }
+
+    mutating func healed(at time: SimInstant) {
+        convergenceStart = time
+        convergedLeaderAt = sampledLeader != nil ? time : nil
+        convergedWriteAt = nil
+    }
+
+    mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
+        let name = InvariantName.converges
+        let bound = end.plan.convergenceBound
+        let deadline = convergenceStart + bound
+        if let leaderAt = convergedLeaderAt, let writeAt = convergedWriteAt, max(leaderAt, writeAt) <= deadline {
+            ledger.note(name, "converged \(max(leaderAt, writeAt) - convergenceStart) after the last heal at \(convergenceStart)")
+            return
+        }
+        guard end.time >= deadline else {
+            ledger.note(name, "inconclusive: the run ended \(end.time - convergenceStart) after the last heal, before the \(bound) bound")
+            return
+        }
+        let missing = [convergedLeaderAt == nil ? "no established etcd leader" : nil, convergedWriteAt == nil ? "no write completed" : nil]
+            .compactMap { $0 }.joined(separator: " and ")
+        ledger.violate(name, at: deadline, "not converged within \(bound) of the last heal at \(convergenceStart): \(missing.isEmpty ? "too slow" : missing)")
+    }
+}
+
+extension CheckerSet {
+    /// The etcd component's checkers for the invariants `plan` checks.
+    static func etcd(_ plan: RunPlan, checked: [InvariantID]) -> [any Checker] {
+        var checkers: [any Checker] = []
+        let raft = RaftSafetyCheck(memberCount: plan.memberCount, checked: checked)
+        if !raft.invariants.isEmpty { checkers.append(raft) }
+        if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck()) }
+        if checked.contains(InvariantName.watchOrdered) { checkers.append(WatchOrderCheck(watchers: plan.workload.watchers)) }
+        if checked.contains(InvariantName.leaseTTL) { checkers.append(LeaseTTLCheck()) }
+        checkers.append(EtcdConvergenceCheck())
+        return checkers
+    }
+}

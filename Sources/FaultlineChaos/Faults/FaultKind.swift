@@ -1,0 +1,80 @@
+import FaultlineCluster
+import FaultlineSim
+import Yams
+
+/// One fault kind: its name (Chaos Mesh / LitmusChaos style), what it does, how a scenario spells it
+/// and how the nemesis draws it. `FaultKind.all` is the one table of fault kinds: the scenario
+/// reader, the nemesis, `list faults` and the docs read it; the injector switches over `FaultEffect`.
+public struct FaultKind: Sendable {
+    public let name: String
+    public let summary: String
+    /// The fields of a scheduled fault beyond `kind`, `at`, `duration` and `target` that this kind
+    /// accepts; any other field is rejected, naming it.
+    let fields: [String]
+    /// Reads a scheduled fault of this kind; nil (after recording why) when it is unusable. nil for a
+    /// kind that is named in the vocabulary but not modelled yet.
+    let read: (@Sendable (inout FaultReading) -> FaultEffect?)?
+    /// Draws a fault of this kind against `target` for the nemesis; nil when the nemesis cannot draw it.
+    let draw: (@Sendable (inout SimRandom, FaultTarget) -> FaultEffect)?
+
+    public var isImplemented: Bool { read != nil }
+
+    public static func named(_ name: String) -> FaultKind? { all.first { $0.name == name } }
+    public static var names: [String] { all.map(\.name) }
+    public static var implementedNames: [String] { all.filter(\.isImplemented).map(\.name) }
+    /// The kinds the nemesis can draw.
+    public static var nemesisNames: [String] { all.filter { $0.draw != nil }.map(\.name) }
+}
+
+extension FaultKind {
+    /// Every fault kind, in catalog order.
+    public static let all: [FaultKind] = [
+        FaultKind(name: "node-crash",
+                  summary: "The target machine crashes: all its processes stop, volatile state is lost, what etcd fsynced survives. Heals by restarting it.",
+                  fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }),
+        FaultKind(name: "etcd-member-crash",
+                  summary: "The etcd member on the target crashes (its process only). Heals by restarting it.",
+                  fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }),
+        FaultKind(name: "etcd-data-loss",
+                  summary: "The target crashes and restarts with an empty data directory (disk replaced). Unsafe in real etcd too: it can break Raft safety.",
+                  fields: [], read: { $0.target().map { .dataLoss($0) } }, draw: nil),
+        FaultKind(name: "etcd-data-rollback",
+                  summary: "The target crashes and restarts with its data directory as it was `rollback` earlier (a restored VM or disk snapshot, a lying write cache): it forgets votes, entries and commits. Unsafe in real etcd too.",
+                  fields: ["rollback"], read: { reading in
+                      guard let by = reading.requiredDuration("rollback", hint: "how far back the data directory goes, e.g. 10s") else { return nil }
+                      return reading.target().map { .dataRollback($0, by: by) }
+                  }, draw: nil),
+        FaultKind(name: "network-partition",
+                  summary: "Cuts links: mode isolate (target), split (groups), one-way (from -> to) or bridge (from | to, the rest reach both). Messages in flight are dropped on arrival. Heals by restoring the links.",
+                  fields: ["mode", "groups", "from", "to"], read: { $0.partition() }, draw: { _, target in .partition(.isolate(target)) }),
+        FaultKind(name: "network-delay",
+                  summary: "Adds latency (uniform latency +/- jitter) to every message to or from the target. Heals by removing it.",
+                  fields: ["latency", "jitter"], read: { reading in
+                      guard let latency = reading.requiredDuration("latency", hint: "e.g. 200ms") else { return nil }
+                      let jitter = reading.optionalDuration("jitter") ?? .zero
+                      return reading.target().map { .delay($0, latency: latency, jitter: jitter) }
+                  }, draw: { _, target in .delay(target, latency: .milliseconds(200), jitter: .milliseconds(50)) }),
+        FaultKind(name: "network-loss",
+                  summary: "Drops each message to or from the target with the given probability. Heals by removing it.",
+                  fields: ["probability"], read: { reading in
+                      guard let probability = reading.requiredProbability("probability") else { return nil }
+                      return reading.target().map { .loss($0, probability: probability) }
+                  }, draw: { _, target in .loss(target, probability: 0.3) }),
+        FaultKind(name: "fsync-stall",
+                  summary: "The target's disk completes no write until the fault heals (etcd issue 15247): Raft messages that wait on persistence wait too.",
+                  fields: [], read: { reading in
+                      reading.requireDuration(because: "an fsync-stall needs a \"duration\"")
+                      return reading.target().map { .fsyncStall($0) }
+                  }, draw: { _, target in .fsyncStall(target) }),
+        FaultKind(name: "process-pause",
+                  summary: "The target runs nothing (long GC pause, SIGSTOP, stalled VM); timers and messages wait and run, in order, at heal. Nothing is lost.",
+                  fields: [], read: { $0.target().map { .pause($0) } }, draw: { _, target in .pause(target) }),
+        FaultKind(name: "time-skew",
+                  summary: "The target's wall clock jumps by offset and drifts by drift-ppm; timers run at the drifted rate. Heals by resetting the clock.",
+                  fields: ["offset", "drift-ppm"], read: { $0.timeSkew() },
+                  draw: { random, target in .timeSkew(target, offset: .seconds(random.bernoulli(0.5) ? 30 : -30), driftPpm: 0) }),
+        FaultKind(name: "pod-kill", summary: "Kills a pod's containers (needs the worker model).", fields: [], read: nil, draw: nil),
+        FaultKind(name: "kubelet-service-kill", summary: "Stops a worker's kubelet (needs the worker model).", fields: [], read: nil, draw: nil),
+        FaultKind(name: "container-runtime-kill", summary: "Kills a worker's container runtime (needs the worker model).", fields: [], read: nil, draw: nil),
+    ]
+}

@@ -1,0 +1,157 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// Injects faults and heals them by undoing exactly what each injection did.
+///
+/// Invariant: every fault is injected at most once and healed at most once, after its injection;
+/// `undo[i]` lists, in order, what healing fault `i` must do.
+struct FaultInjector {
+    /// One thing a heal must undo.
+    enum UndoStep {
+        case restart(HostID)
+        case wipeAndRestart(member: Int, HostID)
+        case rollbackAndRestart(member: Int, HostID, fault: Int)
+        case removeRules([Int])
+        case resume(HostID)
+        case unstall(HostID)
+        case resetClock(HostID)
+    }
+
+    let faults: [PlannedFault]
+    let end: SimInstant
+    let convergenceBound: SimDuration
+    private(set) var injected: [InjectedFault?]
+    var undo: [[UndoStep]]
+    /// Data directories copied ahead of rollback faults, by fault index (lookups only).
+    var checkpoints: [Int: [RaftDurableState<EtcdRequest>]] = [:]
+
+    init(faults: [PlannedFault], end: SimInstant, convergenceBound: SimDuration) {
+        self.faults = faults
+        self.end = end
+        self.convergenceBound = convergenceBound
+        self.injected = Array(repeating: nil, count: faults.count)
+        self.undo = Array(repeating: [], count: faults.count)
+    }
+
+    mutating func checkpoint<O>(_ index: Int, _ world: ClusterWorld<O>) {
+        checkpoints[index] = world.etcd.members.map(\.durable)
+    }
+
+    /// Injects fault `index`; returns it as injected (with its resolved target).
+    mutating func inject<O>(_ index: Int, _ world: inout ClusterWorld<O>, _ sim: ClusterSim, _ resolver: inout TargetResolver) -> InjectedFault {
+        let fault = faults[index]
+        var steps: [UndoStep] = []
+        let machines: [String]
+        switch fault.effect {
+        case .crash(let selector):
+            machines = resolver.machines(selector, world, sim)
+            for host in resolver.hosts(onMachines: machines, sim) {
+                sim.crash(host)
+                steps.append(.restart(host))
+            }
+        case .dataLoss(let selector):
+            machines = resolver.machines(selector, world, sim)
+            for member in memberIndices(machines, world) {
+                sim.crash(world.etcd.memberHosts[member])
+                steps.append(.wipeAndRestart(member: member, world.etcd.memberHosts[member]))
+            }
+        case .dataRollback(let selector, _):
+            machines = resolver.machines(selector, world, sim)
+            for member in memberIndices(machines, world) {
+                sim.crash(world.etcd.memberHosts[member])
+                steps.append(.rollbackAndRestart(member: member, world.etcd.memberHosts[member], fault: index))
+            }
+        case .partition(let shape):
+            let (rules, description) = partition(shape, world, sim, &resolver)
+            steps.append(.removeRules(rules))
+            machines = [description]
+        case .delay(let selector, let latency, let jitter):
+            machines = resolver.machines(selector, world, sim)
+            let low = max(.zero, latency - jitter)
+            let extra = LatencyDistribution.uniform(min: low, max: latency + jitter)
+            steps.append(.removeRules(linkRules(around: resolver.hosts(onMachines: machines, sim), .delay(extra), sim)))
+        case .loss(let selector, let probability):
+            machines = resolver.machines(selector, world, sim)
+            steps.append(.removeRules(linkRules(around: resolver.hosts(onMachines: machines, sim), .loss(probability), sim)))
+        case .fsyncStall(let selector):
+            machines = resolver.machines(selector, world, sim)
+            let until = FaultSchedule.healTime(of: fault, end: end, convergenceBound: convergenceBound)
+            for host in resolver.hosts(onMachines: machines, sim) {
+                sim.stallStorage(host, until: until)
+                steps.append(.unstall(host))
+            }
+        case .pause(let selector):
+            machines = resolver.machines(selector, world, sim)
+            for host in resolver.hosts(onMachines: machines, sim) {
+                sim.pause(host)
+                steps.append(.resume(host))
+            }
+        case .timeSkew(let selector, let offset, let driftPpm):
+            machines = resolver.machines(selector, world, sim)
+            for host in resolver.hosts(onMachines: machines, sim) {
+                sim.setClock(host, offset: offset, driftPpm: driftPpm)
+                steps.append(.resetClock(host))
+            }
+        }
+        undo[index] = steps
+        let record = InjectedFault(id: "f\(index + 1)", kind: fault.kindName, target: machines.joined(separator: ","), injectedAt: sim.now)
+        injected[index] = record
+        return record
+    }
+
+    /// Heals fault `index`; nil when it was never injected or is already healed.
+    mutating func heal<O>(_ index: Int, _ world: inout ClusterWorld<O>, _ sim: ClusterSim) -> InjectedFault? {
+        guard var fault = injected[index], fault.healedAt == nil else { return nil }
+        for step in undo[index] {
+            switch step {
+            case .restart(let host):
+                sim.restart(host)
+            case .wipeAndRestart(let member, let host):
+                world.etcd.wipeDataDirectory(member: member)
+                sim.restart(host)
+            case .rollbackAndRestart(let member, let host, let fault):
+                // The checkpoint control runs before the injection (at or after the start).
+                if let saved = checkpoints[fault]?[member] { world.etcd.restoreDataDirectory(member: member, to: saved) }
+                sim.restart(host)
+            case .removeRules(let rules):
+                for rule in rules { sim.removeLinkRule(rule) }
+            case .resume(let host):
+                sim.resume(host)
+            case .unstall(let host):
+                sim.stallStorage(host, until: sim.now)
+            case .resetClock(let host):
+                sim.setClock(host, offset: .zero, driftPpm: 0)
+            }
+        }
+        fault.healedAt = sim.now
+        injected[index] = fault
+        return fault
+    }
+
+    /// The etcd members that run on `machines`.
+    func memberIndices<O>(_ machines: [String], _ world: ClusterWorld<O>) -> [Int] {
+        machines.compactMap { world.layout.masterNames.firstIndex(of: $0) }
+    }
+
+    mutating func partition<O>(_ shape: PartitionShape, _ world: ClusterWorld<O>, _ sim: ClusterSim, _ resolver: inout TargetResolver) -> ([Int], String) {
+        func hostSet(_ machines: [String]) -> HostSet { HostSet(resolver.hosts(onMachines: machines, sim)) }
+        switch shape {
+        case .isolate(let selector):
+            let machines = resolver.machines(selector, world, sim)
+            return (sim.isolate(hostSet(machines)), machines.joined(separator: ","))
+        case .split(let groups):
+            return (sim.partition(groups.map(hostSet)), groups.map { $0.joined(separator: ",") }.joined(separator: "|"))
+        case .oneWay(let from, let to):
+            return ([sim.partitionOneWay(from: hostSet(from), to: hostSet(to))], from.joined(separator: ",") + "->" + to.joined(separator: ","))
+        case .bridge(let left, let right):
+            return (sim.bridge(hostSet(left), hostSet(right)), left.joined(separator: ",") + "|bridge|" + right.joined(separator: ","))
+        }
+    }
+
+    /// Installs `effect` on every link to and from `hosts`.
+    func linkRules(around hosts: [HostID], _ effect: LinkEffect, _ sim: ClusterSim) -> [Int] {
+        let inside = HostSet(hosts)
+        let outside = HostSet(sim.allHosts.filter { !inside.contains($0) })
+        return [sim.addLinkRule(from: inside, to: outside, effect), sim.addLinkRule(from: outside, to: inside, effect)]
+    }
+}

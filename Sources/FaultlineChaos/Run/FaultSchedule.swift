@@ -1,0 +1,77 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// A control action at a point of the run.
+struct ControlEvent {
+    enum Action {
+        case inject(Int)
+        case heal(Int)
+        /// Copies every member's data directory for fault `Int` (a rollback restores it later).
+        case checkpoint(Int)
+    }
+    let at: SimInstant
+    let order: Int
+    let action: Action
+}
+
+/// Every injection and heal of a run, scheduled and nemesis, in time order. Pure: built once from the
+/// plan and the nemesis' own random stream.
+///
+/// Invariant: `controls` is sorted by `(at, order)`; every fault has one inject and one heal control,
+/// the heal never before the inject.
+struct FaultSchedule {
+    let faults: [PlannedFault]
+    let controls: [ControlEvent]
+
+    init(plan: RunPlan, nemesisRandom: SimRandom) {
+        var planned = plan.faults
+        if let nemesis = plan.nemesis { planned += Self.drawNemesis(nemesis, random: nemesisRandom) }
+        planned.sort { $0.at < $1.at }
+        let end = SimInstant.start + plan.duration
+        var controls: [ControlEvent] = []
+        var order = 0
+        for (index, fault) in planned.enumerated() {
+            let at = SimInstant.start + fault.at
+            if case .dataRollback(_, let by) = fault.effect {
+                controls.append(ControlEvent(at: max(.start, at - by), order: order, action: .checkpoint(index)))
+                order += 1
+            }
+            controls.append(ControlEvent(at: at, order: order, action: .inject(index)))
+            order += 1
+            controls.append(ControlEvent(at: Self.healTime(of: fault, end: end, convergenceBound: plan.convergenceBound), order: order, action: .heal(index)))
+            order += 1
+        }
+        controls.sort { ($0.at, $0.order) < ($1.at, $1.order) }
+        self.faults = planned
+        self.controls = controls
+    }
+
+    /// A fault without a duration heals when the liveness phase must start: `convergenceBound` before the end.
+    static func healTime(of fault: PlannedFault, end: SimInstant, convergenceBound: SimDuration) -> SimInstant {
+        let start = SimInstant.start + fault.at
+        if let duration = fault.duration { return min(start + duration, end) }
+        return max(start, end - convergenceBound)
+    }
+
+    /// Draws the nemesis' faults from its own stream: exponential inter-arrival times, durations uniform
+    /// in the configured range, never more than `maxConcurrent` active, none starting after the safety phase.
+    static func drawNemesis(_ nemesis: NemesisPlan, random: SimRandom) -> [PlannedFault] {
+        var random = random
+        var drawn: [PlannedFault] = []
+        var time = SimDuration.zero
+        let meanNs = Double(max(1, nemesis.meanInterval.nanoseconds))
+        for _ in 0..<10_000 {  // bound: far more faults than any phase can hold
+            time += SimDuration(nanoseconds: Int64(random.exponential(mean: meanNs)))
+            guard time < nemesis.safetyPhase, let name = random.choose(from: nemesis.kinds) else { break }
+            let span = SimDuration(nanoseconds: random.uniform(nemesis.minDuration.nanoseconds...max(nemesis.minDuration.nanoseconds, nemesis.maxDuration.nanoseconds)))
+            let duration = min(span, nemesis.safetyPhase - time)
+            let active = drawn.filter { $0.at <= time && $0.at + ($0.duration ?? .zero) > time }.count
+            guard active < nemesis.maxConcurrent else { continue }
+            let target: FaultTarget = random.bernoulli(0.5) ? .etcdLeader : .randomMaster
+            // The loader admits only kinds the nemesis can draw.
+            guard let draw = FaultKind.named(name)?.draw else { preconditionFailure("nemesis kind \(name) cannot be drawn") }
+            drawn.append(PlannedFault(effect: draw(&random, target), at: time, duration: duration, kindName: name))
+        }
+        return drawn
+    }
+}

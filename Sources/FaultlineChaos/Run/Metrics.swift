@@ -1,0 +1,36 @@
+/// A typed recovery metric id: measured from a fault's injection to the first moment it holds.
+public struct MetricID: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public let summary: String
+
+    public init(_ name: String, _ summary: String) {
+        self.name = name
+        self.summary = summary
+    }
+
+    public var description: String { name }
+    public static func == (lhs: MetricID, rhs: MetricID) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+/// The recovery metric vocabulary: extend, never rename.
+public enum Metric {
+    public static let etcdLeaderElected = MetricID("etcd.leader-elected", "From injection until a running etcd member leads and has committed an entry of its term.")
+    public static let apiAvailable = MetricID("api.available", "From injection until a client write issued after the injection completes.")
+    public static let schedulerLeaderAcquired = MetricID("scheduler.leader-acquired", "From injection until a kube-scheduler holds its Lease.")
+    public static let controllerManagerLeaderAcquired = MetricID("controller-manager.leader-acquired", "From injection until a kube-controller-manager holds its Lease.")
+    public static let lbBackendRemoved = MetricID("lb.backend-removed", "From injection until the load balancer stops sending to a dead apiserver.")
+    public static let nodeNotReady = MetricID("node.not-ready", "From injection until the node controller marks the node NotReady.")
+    public static let podsEvicted = MetricID("pods.evicted", "From injection until the node's pods are evicted.")
+    public static let podsRescheduled = MetricID("pods.rescheduled", "From injection until the evicted pods run elsewhere.")
+    public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment is Available again.")
+    public static let serviceAvailable = MetricID("service.available", "From injection until Service traffic succeeds again.")
+
+    /// Every metric, in catalog order (`RecoveryPredicate.measures` tells which are measured yet).
+    public static let all: [MetricID] = [
+        etcdLeaderElected, apiAvailable, schedulerLeaderAcquired, controllerManagerLeaderAcquired, lbBackendRemoved,
+        nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable,
+    ]
+
+    public static func named(_ name: String) -> MetricID? { all.first { $0.name == name } }
+}
