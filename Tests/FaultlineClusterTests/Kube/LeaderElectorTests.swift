@@ -1,0 +1,354 @@
+import FaultlineSim
+import Testing
+@testable import FaultlineCluster
+
+/// Local clock readings in milliseconds.
+private func ms(_ value: Int64) -> SimInstant { .start + .milliseconds(value) }
+
+private func elector(_ identity: String, seed: UInt64 = 7, bugs: LeaderElectionBugs = []) -> LeaderElector {
+    var elector = LeaderElector(
+        config: LeaderElectionConfig(identity: identity, leaseName: "kube-scheduler"),
+        random: SimRandom(seed: seed, stream: "leader-election/\(identity)"))
+    elector.enableUnsafeBugs(bugs)
+    return elector
+}
+
+private func heldLease(by holder: String, renewMs: Int64, resourceVersion: Int64, transitions: Int = 0) -> Lease {
+    var lease = Lease(metadata: ObjectMeta(name: "kube-scheduler", namespace: "kube-system"), holderIdentity: holder, leaseDurationSeconds: 15)
+    lease.metadata.resourceVersion = resourceVersion
+    lease.acquireTime = ms(0)
+    lease.renewTime = ms(renewMs)
+    lease.leaseTransitions = transitions
+    return lease
+}
+
+private func writes(_ outputs: [LeaderElectorOutput]) -> [Lease] {
+    outputs.compactMap {
+        switch $0 {
+        case .createLease(let lease), .updateLease(let lease): return lease
+        case .getLease, .setRetryTimer, .startedLeading, .stoppedLeading, .newLeaderObserved: return nil
+        }
+    }
+}
+
+private func timers(_ outputs: [LeaderElectorOutput]) -> [Int64] {
+    outputs.compactMap {
+        if case .setRetryTimer(let afterMs) = $0 { return afterMs }
+        return nil
+    }
+}
+
+/// Makes `candidate` the leader at local time `atMs` through create, then completes the immediate
+/// first renew round; returns the stored lease.
+private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Lease {
+    var out: [LeaderElectorOutput] = []
+    candidate.start(localNow: ms(atMs), into: &out)
+    candidate.leaseRead(nil, localNow: ms(atMs), into: &out)
+    var stored = writes(out)[0]
+    stored.metadata.resourceVersion = 10
+    out.removeAll()
+    candidate.writeSucceeded(stored, localNow: ms(atMs), into: &out)
+    #expect(out.contains(.startedLeading))
+    #expect(out.contains(.getLease), "renew() polls immediately after acquiring")
+    out.removeAll()
+    candidate.leaseRead(stored, localNow: ms(atMs), into: &out)
+    stored = writes(out)[0]
+    stored.metadata.resourceVersion = 11
+    out.removeAll()
+    candidate.writeSucceeded(stored, localNow: ms(atMs), into: &out)
+    #expect(out == [.setRetryTimer(afterMs: 2_000)])
+    return stored
+}
+
+@Suite struct LeaderElectorTests {
+    @Test func aMissingLeaseIsCreatedAndLeadingStarts() {
+        var a = elector("a")
+        var out: [LeaderElectorOutput] = []
+        a.start(localNow: ms(500), into: &out)
+        #expect(out == [.getLease])
+        out.removeAll()
+        a.leaseRead(nil, localNow: ms(600), into: &out)
+        let created = writes(out)
+        #expect(created.count == 1)
+        #expect(created[0].holderIdentity == "a")
+        #expect(created[0].acquireTime == ms(600) && created[0].renewTime == ms(600))
+        #expect(created[0].leaseTransitions == 0 && created[0].leaseDurationSeconds == 15)
+        #expect(created[0].metadata.namespace == "kube-system" && created[0].metadata.name == "kube-scheduler")
+        #expect(!a.isLeading)
+        out.removeAll()
+        var stored = created[0]
+        stored.metadata.resourceVersion = 3
+        a.writeSucceeded(stored, localNow: ms(700), into: &out)
+        #expect(out == [.newLeaderObserved("a"), .startedLeading, .getLease, .setRetryTimer(afterMs: 10_000)])
+        #expect(a.isLeading)
+        #expect(a.renewDeadlineLocal == ms(10_700))
+    }
+
+    @Test func aCandidateWaitsALeaseDurationOfUnchangedRecordOnItsOwnClock() {
+        // The holder's renewTime is 1000 s behind the candidate's clock: irrelevant.
+        var a = elector("a")
+        var out: [LeaderElectorOutput] = []
+        let held = heldLease(by: "b", renewMs: 0, resourceVersion: 42)
+        a.start(localNow: ms(1_000_000), into: &out)
+        out.removeAll()
+        a.leaseRead(held, localNow: ms(1_000_000), into: &out)
+        #expect(out.first == .newLeaderObserved("b"))
+        #expect(writes(out).isEmpty)
+        #expect(a.observedTimeLocal == ms(1_000_000))
+        // Unchanged record read again just before 15 s: still valid.
+        for readAtMs: Int64 in [1_003_000, 1_010_000, 1_014_999] {
+            out.removeAll()
+            a.retryTimerFired(localNow: ms(readAtMs), into: &out)
+            #expect(out == [.getLease])
+            out.removeAll()
+            a.leaseRead(held, localNow: ms(readAtMs), into: &out)
+            #expect(writes(out).isEmpty, "took over at \(readAtMs) ms")
+        }
+        out.removeAll()
+        a.retryTimerFired(localNow: ms(1_015_000), into: &out)
+        out.removeAll()
+        a.leaseRead(held, localNow: ms(1_015_000), into: &out)
+        let update = writes(out)
+        #expect(update.count == 1)
+        #expect(update[0].holderIdentity == "a")
+        #expect(update[0].metadata.resourceVersion == 42, "the precondition is the observed resourceVersion")
+        #expect(update[0].leaseTransitions == 1)
+        #expect(update[0].acquireTime == ms(1_015_000) && update[0].renewTime == ms(1_015_000))
+        #expect(out.contains { if case .updateLease = $0 { return true } else { return false } })
+    }
+
+    @Test func aRenewalRestartsTheCandidatesWait() {
+        var a = elector("a")
+        var out: [LeaderElectorOutput] = []
+        a.start(localNow: ms(0), into: &out)
+        a.leaseRead(heldLease(by: "b", renewMs: 0, resourceVersion: 1), localNow: ms(0), into: &out)
+        a.retryTimerFired(localNow: ms(10_000), into: &out)
+        // The holder renewed: a new renewTime (even one in the candidate's past) is a change.
+        let renewed = heldLease(by: "b", renewMs: 1, resourceVersion: 2)
+        a.leaseRead(renewed, localNow: ms(10_000), into: &out)
+        #expect(a.observedTimeLocal == ms(10_000))
+        out.removeAll()
+        a.retryTimerFired(localNow: ms(20_000), into: &out)
+        a.leaseRead(renewed, localNow: ms(20_000), into: &out)
+        #expect(writes(out).isEmpty, "only 10 s since the change")
+        a.retryTimerFired(localNow: ms(25_000), into: &out)
+        a.leaseRead(renewed, localNow: ms(25_000), into: &out)
+        #expect(writes(out).map(\.holderIdentity) == ["a"])
+    }
+
+    @Test func aForwardClockJumpOnTheCandidateMakesItTakeOverEarly() {
+        // The hazard: observedTime and now come from the same (here jumping) local clock, so 2 s of
+        // real time after first seeing the record, a +30 s jump makes a live holder's lease look expired.
+        var a = elector("a")
+        var out: [LeaderElectorOutput] = []
+        let held = heldLease(by: "b", renewMs: 99_000, resourceVersion: 5)
+        a.start(localNow: ms(100_000), into: &out)
+        a.leaseRead(held, localNow: ms(100_000), into: &out)
+        #expect(writes(out).isEmpty)
+        out.removeAll()
+        // Real time +2 s, local clock +32 s.
+        a.retryTimerFired(localNow: ms(132_000), into: &out)
+        a.leaseRead(held, localNow: ms(132_000), into: &out)
+        #expect(writes(out).map(\.holderIdentity) == ["a"])
+        // Without the jump, the same read 2 s later does not take over.
+        var c = elector("c")
+        var other: [LeaderElectorOutput] = []
+        c.start(localNow: ms(100_000), into: &other)
+        c.leaseRead(held, localNow: ms(100_000), into: &other)
+        c.retryTimerFired(localNow: ms(102_000), into: &other)
+        c.leaseRead(held, localNow: ms(102_000), into: &other)
+        #expect(writes(other).isEmpty)
+    }
+
+    @Test func aReleasedLeaseIsTakenAtOnce() {
+        var a = elector("a")
+        var out: [LeaderElectorOutput] = []
+        var released = heldLease(by: "", renewMs: 0, resourceVersion: 9, transitions: 4)
+        released.holderIdentity = nil
+        a.start(localNow: ms(0), into: &out)
+        a.leaseRead(released, localNow: ms(0), into: &out)
+        let update = writes(out)
+        #expect(update.map(\.holderIdentity) == ["a"])
+        #expect(update.first?.leaseTransitions == 5)
+    }
+
+    @Test func aLeaderRenewsEveryRetryPeriodKeepingAcquireTimeAndTransitions() {
+        var a = elector("a")
+        var stored = becomeLeader(&a, atMs: 0)
+        var out: [LeaderElectorOutput] = []
+        for round: Int64 in 1...3 {
+            out.removeAll()
+            let now = round * 2_000
+            a.retryTimerFired(localNow: ms(now), into: &out)
+            #expect(out == [.getLease, .setRetryTimer(afterMs: 10_000)])
+            #expect(a.renewDeadlineLocal == ms(now + 10_000))
+            out.removeAll()
+            a.leaseRead(stored, localNow: ms(now), into: &out)
+            let update = writes(out)
+            #expect(update.count == 1)
+            #expect(update[0].acquireTime == ms(0) && update[0].leaseTransitions == 0 && update[0].renewTime == ms(now))
+            stored = update[0]
+            stored.metadata.resourceVersion += 1
+            out.removeAll()
+            a.writeSucceeded(stored, localNow: ms(now), into: &out)
+            #expect(out == [.setRetryTimer(afterMs: 2_000)])
+            #expect(a.lastRenewLocal == ms(now))
+        }
+    }
+
+    /// Drives a leader whose every request fails at once, from its last successful renew at 0.
+    private func failingLeader(bugs: LeaderElectionBugs) -> (LeaderElector, stoppedAtMs: Int64?, writesAfterDeadline: Int) {
+        var a = elector("a", bugs: bugs)
+        _ = becomeLeader(&a, atMs: 0)
+        var now: Int64 = 2_000
+        var out: [LeaderElectorOutput] = []
+        var late = 0
+        while now <= 20_000 {
+            out.removeAll()
+            a.retryTimerFired(localNow: ms(now), into: &out)
+            if out.contains(.stoppedLeading) { return (a, now, late) }
+            if out.contains(.getLease) {
+                if now >= 12_000 { late += 1 }
+                out.removeAll()
+                a.readFailed(.error(.serviceUnavailable), localNow: ms(now), into: &out)
+            }
+            if out.contains(.stoppedLeading) { return (a, now, late) }
+            guard let wait = timers(out).last else { break }
+            now += wait
+        }
+        return (a, nil, late)
+    }
+
+    @Test func aLeaderThatCannotRenewStopsAtTheRoundsDeadline() {
+        // Last successful renew at 0; the next round starts at 2 s; it times out 10 s later.
+        let (a, stoppedAt, late) = failingLeader(bugs: [])
+        #expect(stoppedAt == 12_000)
+        #expect(late == 0)
+        #expect(!a.isLeading && a.hasStopped)
+    }
+
+    @Test func aHungRenewIsAbandonedAtTheDeadline() {
+        var a = elector("a")
+        _ = becomeLeader(&a, atMs: 0)
+        var out: [LeaderElectorOutput] = []
+        a.retryTimerFired(localNow: ms(2_000), into: &out)
+        #expect(out == [.getLease, .setRetryTimer(afterMs: 10_000)])
+        out.removeAll()
+        // No answer; the deadline wake-up.
+        a.retryTimerFired(localNow: ms(11_999), into: &out)
+        #expect(a.isLeading)
+        out.removeAll()
+        a.retryTimerFired(localNow: ms(12_000), into: &out)
+        #expect(out == [.stoppedLeading])
+        // The late answer changes nothing.
+        out.removeAll()
+        a.leaseRead(heldLease(by: "a", renewMs: 0, resourceVersion: 11), localNow: ms(12_500), into: &out)
+        a.retryTimerFired(localNow: ms(14_000), into: &out)
+        #expect(out.isEmpty)
+    }
+
+    @Test func anAnswerAtTheDeadlineIsTooLate() {
+        var a = elector("a")
+        let stored = becomeLeader(&a, atMs: 0)
+        var out: [LeaderElectorOutput] = []
+        a.retryTimerFired(localNow: ms(2_000), into: &out)
+        out.removeAll()
+        a.leaseRead(stored, localNow: ms(12_000), into: &out)
+        #expect(out == [.stoppedLeading])
+    }
+
+    @Test func ignoresRenewDeadlineKeepsLeadingPastTheDeadline() {
+        let (a, stoppedAt, late) = failingLeader(bugs: .ignoresRenewDeadline)
+        #expect(stoppedAt == nil)
+        #expect(late > 0, "it keeps sending renewals after its deadline")
+        #expect(a.isLeading)
+        #expect(a.renewDeadlineLocal == ms(12_000))
+    }
+
+    @Test func takesOverWithoutWaitingGrabsAHeldLease() {
+        var a = elector("a", bugs: .takesOverWithoutWaiting)
+        var out: [LeaderElectorOutput] = []
+        a.start(localNow: ms(0), into: &out)
+        a.leaseRead(heldLease(by: "b", renewMs: 0, resourceVersion: 3), localNow: ms(0), into: &out)
+        #expect(writes(out).map(\.holderIdentity) == ["a"])
+    }
+
+    @Test func acquireRetriesAreJitteredWithinTwoToFourPointFourSeconds() {
+        var waits: [Int64] = []
+        for seed: UInt64 in 1...40 {
+            var a = elector("a", seed: seed)
+            var out: [LeaderElectorOutput] = []
+            a.start(localNow: ms(0), into: &out)
+            var now: Int64 = 0
+            for _ in 0..<5 {
+                out.removeAll()
+                a.readFailed(.error(.internalServerError), localNow: ms(now), into: &out)
+                let wait = timers(out)
+                #expect(wait.count == 1)
+                waits.append(contentsOf: wait)
+                now += wait[0]
+                a.retryTimerFired(localNow: ms(now), into: &out)
+            }
+        }
+        #expect(waits.allSatisfy { $0 >= 2_000 && $0 < 4_400 })
+        #expect(waits.min()! < 2_300 && waits.max()! > 4_100, "draws cover the range")
+        // Deterministic per seed.
+        func firstWait(seed: UInt64) -> Int64 {
+            var a = elector("a", seed: seed)
+            var out: [LeaderElectorOutput] = []
+            a.start(localNow: ms(0), into: &out)
+            a.readFailed(.error(nil), localNow: ms(0), into: &out)
+            return timers(out)[0]
+        }
+        #expect(firstWait(seed: 3) == firstWait(seed: 3))
+    }
+
+    @Test func aConflictLosesTheRaceAndTheLoserWaitsForTheWinner() {
+        var a = elector("a")
+        var b = elector("b")
+        var outA: [LeaderElectorOutput] = []
+        var outB: [LeaderElectorOutput] = []
+        let expired = heldLease(by: "old", renewMs: 0, resourceVersion: 7)
+        a.start(localNow: ms(0), into: &outA)
+        b.start(localNow: ms(0), into: &outB)
+        a.leaseRead(expired, localNow: ms(0), into: &outA)
+        b.leaseRead(expired, localNow: ms(0), into: &outB)
+        a.retryTimerFired(localNow: ms(15_000), into: &outA)
+        b.retryTimerFired(localNow: ms(15_000), into: &outB)
+        outA.removeAll()
+        outB.removeAll()
+        a.leaseRead(expired, localNow: ms(15_000), into: &outA)
+        b.leaseRead(expired, localNow: ms(15_000), into: &outB)
+        // Both send an update with precondition 7; the store takes a's first.
+        var stored = writes(outA)[0]
+        #expect(writes(outB)[0].metadata.resourceVersion == 7)
+        stored.metadata.resourceVersion = 8
+        a.writeSucceeded(stored, localNow: ms(15_010), into: &outA)
+        #expect(a.isLeading)
+        outB.removeAll()
+        b.writeFailed(.conflict, localNow: ms(15_010), into: &outB)
+        #expect(!b.isLeading)
+        let wait = timers(outB)
+        #expect(wait.count == 1 && wait[0] >= 2_000)
+        // b now reads a's record: a new record, so b waits a full lease duration again.
+        outB.removeAll()
+        b.retryTimerFired(localNow: ms(18_000), into: &outB)
+        b.leaseRead(stored, localNow: ms(18_000), into: &outB)
+        #expect(writes(outB).isEmpty)
+        #expect(outB.contains(.newLeaderObserved("a")))
+        #expect(b.observedTimeLocal == ms(18_000))
+    }
+
+    @Test func aLeaderWhoseLeaseWasTakenKeepsTryingUntilItsDeadline() {
+        var a = elector("a")
+        _ = becomeLeader(&a, atMs: 0)
+        var out: [LeaderElectorOutput] = []
+        a.retryTimerFired(localNow: ms(2_000), into: &out)
+        out.removeAll()
+        a.leaseRead(heldLease(by: "b", renewMs: 1_000, resourceVersion: 20, transitions: 1), localNow: ms(2_000), into: &out)
+        #expect(out.contains(.newLeaderObserved("b")))
+        #expect(writes(out).isEmpty)
+        #expect(a.isLeading && !a.recordNamesSelf)
+        #expect(timers(out) == [2_000])
+    }
+}
