@@ -352,3 +352,205 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         #expect(timers(out) == [2_000])
     }
 }
+
+extension LeaderElectorTests {
+    @Test func aRenewPollIsNotSlidingAttemptsStartRetryPeriodApart() {
+        var a = elector("a")
+        _ = becomeLeader(&a, atMs: 0)
+        var out: [LeaderElectorOutput] = []
+        a.retryTimerFired(localNow: ms(2_000), into: &out)
+        out.removeAll()
+        // The attempt that started at 2 s fails at 3.5 s: the next starts at 4 s, not 5.5 s.
+        a.readFailed(.error(.gatewayTimeout), localNow: ms(3_500), into: &out)
+        #expect(out == [.setRetryTimer(afterMs: 500)])
+        out.removeAll()
+        a.retryTimerFired(localNow: ms(4_000), into: &out)
+        #expect(out == [.getLease, .setRetryTimer(afterMs: 8_000)])
+        out.removeAll()
+        // An attempt slower than the period: the next one starts at once.
+        a.readFailed(.error(.gatewayTimeout), localNow: ms(7_000), into: &out)
+        #expect(out == [.setRetryTimer(afterMs: 0)])
+    }
+}
+
+/// A small closed world: electors, one apiserver holding the lease, message delays, a partition, and
+/// local clocks that may jump. Checks that at most one elector acts as leader at any instant.
+private struct ElectionWorld {
+    enum Event {
+        case timer(generation: Int)
+        case serverGet(request: Int)
+        case serverWrite(request: Int, lease: Lease, create: Bool)
+        case read(request: Int, lease: Lease?)
+        case written(request: Int, lease: Lease?)
+        case clientTimeout(request: Int)
+    }
+
+    var electors: [LeaderElector]
+    var offsetMs: [Int64]
+    /// (global ms, jump ms) per elector.
+    var jumps: [(atMs: Int64, byMs: Int64)?]
+    var partition: (elector: Int, fromMs: Int64, toMs: Int64)?
+    var stored: Lease?
+    var revision: Int64 = 0
+    var queue: [(atNs: Int64, seq: Int, target: Int, event: Event)] = []
+    var seq = 0
+    var generations: [Int]
+    var outstanding: [Int?]
+    var nextRequest = 0
+    var random = SimRandom(seed: 11, stream: "election-world")
+    var overlapAtMs: Int64?
+    var leaderStarts: [(elector: Int, atMs: Int64)] = []
+    var stops: [(elector: Int, atMs: Int64)] = []
+
+    init(count: Int, bugs: LeaderElectionBugs = []) {
+        electors = (0..<count).map { elector("e\($0)", seed: UInt64($0 + 1), bugs: bugs) }
+        offsetMs = Array(repeating: 0, count: count)
+        jumps = Array(repeating: nil, count: count)
+        generations = Array(repeating: 0, count: count)
+        outstanding = Array(repeating: nil, count: count)
+    }
+
+    func localNow(_ index: Int, atNs: Int64) -> SimInstant {
+        var local = atNs + offsetMs[index] * 1_000_000
+        if let jump = jumps[index], atNs >= jump.atMs * 1_000_000 { local += jump.byMs * 1_000_000 }
+        return SimInstant(nanosecondsSinceStart: local)
+    }
+
+    mutating func schedule(_ atNs: Int64, _ target: Int, _ event: Event) {
+        seq += 1
+        queue.append((atNs, seq, target, event))
+    }
+
+    func cutOff(_ index: Int, atNs: Int64) -> Bool {
+        guard let partition, partition.elector == index else { return false }
+        return atNs >= partition.fromMs * 1_000_000 && atNs < partition.toMs * 1_000_000
+    }
+
+    mutating func delayNs() -> Int64 { random.uniform(1_000_000...40_000_000) }
+
+    mutating func handle(_ outputs: [LeaderElectorOutput], from index: Int, atNs: Int64) {
+        for output in outputs {
+            switch output {
+            case .getLease, .createLease, .updateLease:
+                nextRequest += 1
+                outstanding[index] = nextRequest
+                schedule(atNs + 5_000_000_000, index, .clientTimeout(request: nextRequest))
+                guard !cutOff(index, atNs: atNs) else { continue }
+                let arrival = atNs + delayNs()
+                switch output {
+                case .getLease: schedule(arrival, index, .serverGet(request: nextRequest))
+                case .createLease(let lease): schedule(arrival, index, .serverWrite(request: nextRequest, lease: lease, create: true))
+                case .updateLease(let lease): schedule(arrival, index, .serverWrite(request: nextRequest, lease: lease, create: false))
+                case .setRetryTimer, .startedLeading, .stoppedLeading, .newLeaderObserved: break
+                }
+            case .setRetryTimer(let afterMs):
+                generations[index] += 1
+                schedule(atNs + afterMs * 1_000_000, index, .timer(generation: generations[index]))
+            case .startedLeading:
+                leaderStarts.append((index, atNs / 1_000_000))
+            case .stoppedLeading:
+                stops.append((index, atNs / 1_000_000))
+            case .newLeaderObserved:
+                break
+            }
+        }
+    }
+
+    mutating func start(_ index: Int, atMs: Int64) {
+        var out: [LeaderElectorOutput] = []
+        electors[index].start(localNow: localNow(index, atNs: atMs * 1_000_000), into: &out)
+        handle(out, from: index, atNs: atMs * 1_000_000)
+    }
+
+    mutating func run(untilMs: Int64) {
+        while let next = queue.indices.min(by: { (queue[$0].atNs, queue[$0].seq) < (queue[$1].atNs, queue[$1].seq) }) {
+            let (atNs, _, index, event) = queue.remove(at: next)
+            if atNs > untilMs * 1_000_000 { break }
+            let now = localNow(index, atNs: atNs)
+            var out: [LeaderElectorOutput] = []
+            switch event {
+            case .timer(let generation):
+                if generation == generations[index] { electors[index].retryTimerFired(localNow: now, into: &out) }
+            case .serverGet(let request):
+                let reply = atNs + delayNs()
+                if !cutOff(index, atNs: reply) { schedule(reply, index, .read(request: request, lease: stored)) }
+            case .serverWrite(let request, var lease, let create):
+                var result: Lease?
+                if create ? stored == nil : stored?.metadata.resourceVersion == lease.metadata.resourceVersion {
+                    revision += 1
+                    lease.metadata.resourceVersion = revision
+                    stored = lease
+                    result = lease
+                }
+                let reply = atNs + delayNs()
+                if !cutOff(index, atNs: reply) { schedule(reply, index, .written(request: request, lease: result)) }
+            case .read(let request, let lease):
+                guard outstanding[index] == request else { break }
+                outstanding[index] = nil
+                electors[index].leaseRead(lease, localNow: now, into: &out)
+            case .written(let request, let lease):
+                guard outstanding[index] == request else { break }
+                outstanding[index] = nil
+                if let lease {
+                    electors[index].writeSucceeded(lease, localNow: now, into: &out)
+                } else {
+                    electors[index].writeFailed(.conflict, localNow: now, into: &out)
+                }
+            case .clientTimeout(let request):
+                guard outstanding[index] == request else { break }
+                outstanding[index] = nil
+                electors[index].requestTimedOut(localNow: now, into: &out)
+            }
+            handle(out, from: index, atNs: atNs)
+            if overlapAtMs == nil && electors.filter(\.isLeading).count > 1 { overlapAtMs = atNs / 1_000_000 }
+        }
+    }
+}
+
+extension LeaderElectorTests {
+    /// Elector 0 wins at start, then is cut off from the apiserver from 30 s to 90 s.
+    private func partitionedLeader(bugs: LeaderElectionBugs = [], candidateJumpMs: Int64? = nil) -> ElectionWorld {
+        var world = ElectionWorld(count: 3, bugs: bugs)
+        world.partition = (0, 30_000, 90_000)
+        if let candidateJumpMs {
+            world.jumps[1] = (35_000, candidateJumpMs)
+            world.jumps[2] = (35_000, candidateJumpMs)
+        }
+        world.start(0, atMs: 0)
+        world.start(1, atMs: 1_000)
+        world.start(2, atMs: 1_500)
+        world.run(untilMs: 120_000)
+        return world
+    }
+
+    @Test func aPartitionedLeaderStepsDownBeforeAnyoneTakesOver() {
+        let world = partitionedLeader()
+        #expect(world.overlapAtMs == nil)
+        #expect(world.leaderStarts.first?.elector == 0)
+        #expect(world.stops.map(\.elector) == [0])
+        let stoppedAt = world.stops[0].atMs
+        #expect(stoppedAt > 30_000 && stoppedAt <= 30_000 + 12_100)
+        let successor = world.leaderStarts.dropFirst().first
+        #expect(successor != nil && successor!.elector != 0)
+        // The successor waited a full lease duration after the last record it saw change.
+        #expect(successor!.atMs >= 30_000 + 15_000 - 100)
+    }
+
+    @Test func ignoringTheRenewDeadlineLetsTwoLeadersOverlap() {
+        let world = partitionedLeader(bugs: .ignoresRenewDeadline)
+        #expect(world.overlapAtMs != nil)
+        #expect(world.stops.isEmpty)
+    }
+
+    @Test func takingOverWithoutWaitingLetsTwoLeadersOverlap() {
+        let world = partitionedLeader(bugs: .takesOverWithoutWaiting)
+        #expect(world.overlapAtMs != nil)
+        #expect(world.overlapAtMs! < 30_000, "overlap before any fault")
+    }
+
+    @Test func aCandidateClockJumpLetsTwoLeadersOverlap() {
+        let world = partitionedLeader(candidateJumpMs: 30_000)
+        #expect(world.overlapAtMs != nil)
+        #expect(world.overlapAtMs! < 42_100, "a successor started before the old leader's deadline")
+    }
+}
