@@ -5,9 +5,11 @@ import Testing
 /// Local clock readings in milliseconds.
 private func ms(_ value: Int64) -> SimInstant { .start + .milliseconds(value) }
 
-private func elector(_ identity: String, seed: UInt64 = 7, bugs: LeaderElectionBugs = []) -> LeaderElector {
+private func elector(_ identity: String, seed: UInt64 = 7, bugs: LeaderElectionBugs = [], optimisticRenew: Bool = true) -> LeaderElector {
+    var config = LeaderElectionConfig(identity: identity, leaseName: "kube-scheduler")
+    config.optimisticRenew = optimisticRenew
     var elector = LeaderElector(
-        config: LeaderElectionConfig(identity: identity, leaseName: "kube-scheduler"),
+        config: config,
         random: SimRandom(seed: seed, stream: "leader-election/\(identity)"))
     elector.enableUnsafeBugs(bugs)
     return elector
@@ -39,7 +41,7 @@ private func timers(_ outputs: [LeaderElectorOutput]) -> [Int64] {
 }
 
 /// Makes `candidate` the leader at local time `atMs` through create, then completes the immediate
-/// first renew round; returns the stored lease.
+/// first renew round (an optimistic PUT, or GET then PUT); returns the stored lease.
 private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Lease {
     var out: [LeaderElectorOutput] = []
     candidate.start(localNow: ms(atMs), into: &out)
@@ -49,15 +51,39 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
     out.removeAll()
     candidate.writeSucceeded(stored, localNow: ms(atMs), into: &out)
     #expect(out.contains(.startedLeading))
-    #expect(out.contains(.getLease), "renew() polls immediately after acquiring")
-    out.removeAll()
-    candidate.leaseRead(stored, localNow: ms(atMs), into: &out)
+    if candidate.config.optimisticRenew {
+        #expect(writes(out).count == 1, "renew() polls immediately after acquiring, with the fast path")
+    } else {
+        #expect(out.contains(.getLease), "renew() polls immediately after acquiring")
+        out.removeAll()
+        candidate.leaseRead(stored, localNow: ms(atMs), into: &out)
+    }
     stored = writes(out)[0]
+    #expect(stored.metadata.resourceVersion == 10)
     stored.metadata.resourceVersion = 11
     out.removeAll()
     candidate.writeSucceeded(stored, localNow: ms(atMs), into: &out)
     #expect(out == [.setRetryTimer(afterMs: 2_000)])
     return stored
+}
+
+/// Fails whatever request `out` holds, at once, until the elector stops sending requests; returns
+/// how many requests it sent.
+private func failRequests(_ a: inout LeaderElector, _ out: inout [LeaderElectorOutput], atMs now: Int64) -> Int {
+    var sent = 0
+    while true {
+        if out.contains(.getLease) {
+            sent += 1
+            out.removeAll()
+            a.readFailed(.error(.serviceUnavailable), localNow: ms(now), into: &out)
+        } else if !writes(out).isEmpty {
+            sent += 1
+            out.removeAll()
+            a.writeFailed(.error(.serviceUnavailable), localNow: ms(now), into: &out)
+        } else {
+            return sent
+        }
+    }
 }
 
 @Suite struct LeaderElectorTests {
@@ -79,7 +105,12 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         var stored = created[0]
         stored.metadata.resourceVersion = 3
         a.writeSucceeded(stored, localNow: ms(700), into: &out)
-        #expect(out == [.newLeaderObserved("a"), .startedLeading, .getLease, .setRetryTimer(afterMs: 10_000)])
+        #expect(out.prefix(2) == [.newLeaderObserved("a"), .startedLeading])
+        #expect(out.last == .setRetryTimer(afterMs: 10_000))
+        // The first renew is the fast path: a PUT from the created object, renewTime = now.
+        let renew = writes(out)
+        #expect(out.count == 4 && renew.count == 1)
+        #expect(renew.first?.metadata.resourceVersion == 3 && renew.first?.renewTime == ms(700) && renew.first?.acquireTime == ms(600))
         #expect(a.isLeading)
         #expect(a.renewDeadlineLocal == ms(10_700))
     }
@@ -172,19 +203,25 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         #expect(update.first?.leaseTransitions == 5)
     }
 
-    @Test func aLeaderRenewsEveryRetryPeriodKeepingAcquireTimeAndTransitions() {
-        var a = elector("a")
+    @Test(arguments: [true, false])
+    func aLeaderRenewsEveryRetryPeriodKeepingAcquireTimeAndTransitions(optimistic: Bool) {
+        var a = elector("a", optimisticRenew: optimistic)
         var stored = becomeLeader(&a, atMs: 0)
         var out: [LeaderElectorOutput] = []
         for round: Int64 in 1...3 {
             out.removeAll()
             let now = round * 2_000
             a.retryTimerFired(localNow: ms(now), into: &out)
-            #expect(out == [.getLease, .setRetryTimer(afterMs: 10_000)])
             #expect(a.renewDeadlineLocal == ms(now + 10_000))
-            out.removeAll()
-            a.leaseRead(stored, localNow: ms(now), into: &out)
+            if optimistic {
+                #expect(out.count == 2 && writes(out).count == 1 && out.last == .setRetryTimer(afterMs: 10_000))
+            } else {
+                #expect(out == [.getLease, .setRetryTimer(afterMs: 10_000)])
+                out.removeAll()
+                a.leaseRead(stored, localNow: ms(now), into: &out)
+            }
             let update = writes(out)
+            #expect(update.first?.metadata.resourceVersion == stored.metadata.resourceVersion)
             #expect(update.count == 1)
             #expect(update[0].acquireTime == ms(0) && update[0].leaseTransitions == 0 && update[0].renewTime == ms(now))
             stored = update[0]
@@ -207,11 +244,8 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
             out.removeAll()
             a.retryTimerFired(localNow: ms(now), into: &out)
             if out.contains(.stoppedLeading) { return (a, now, late) }
-            if out.contains(.getLease) {
-                if now >= 12_000 { late += 1 }
-                out.removeAll()
-                a.readFailed(.error(.serviceUnavailable), localNow: ms(now), into: &out)
-            }
+            let sent = failRequests(&a, &out, atMs: now)
+            if now >= 12_000 { late += sent }
             if out.contains(.stoppedLeading) { return (a, now, late) }
             guard let wait = timers(out).last else { break }
             now += wait
@@ -232,7 +266,7 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         _ = becomeLeader(&a, atMs: 0)
         var out: [LeaderElectorOutput] = []
         a.retryTimerFired(localNow: ms(2_000), into: &out)
-        #expect(out == [.getLease, .setRetryTimer(afterMs: 10_000)])
+        #expect(writes(out).count == 1 && out.last == .setRetryTimer(afterMs: 10_000))
         out.removeAll()
         // No answer; the deadline wake-up.
         a.retryTimerFired(localNow: ms(11_999), into: &out)
@@ -242,6 +276,7 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         #expect(out == [.stoppedLeading])
         // The late answer changes nothing.
         out.removeAll()
+        a.writeSucceeded(heldLease(by: "a", renewMs: 2_000, resourceVersion: 12), localNow: ms(12_500), into: &out)
         a.leaseRead(heldLease(by: "a", renewMs: 0, resourceVersion: 11), localNow: ms(12_500), into: &out)
         a.retryTimerFired(localNow: ms(14_000), into: &out)
         #expect(out.isEmpty)
@@ -249,11 +284,12 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
 
     @Test func anAnswerAtTheDeadlineIsTooLate() {
         var a = elector("a")
-        let stored = becomeLeader(&a, atMs: 0)
+        var stored = becomeLeader(&a, atMs: 0)
         var out: [LeaderElectorOutput] = []
         a.retryTimerFired(localNow: ms(2_000), into: &out)
+        stored.metadata.resourceVersion += 1
         out.removeAll()
-        a.leaseRead(stored, localNow: ms(12_000), into: &out)
+        a.writeSucceeded(stored, localNow: ms(12_000), into: &out)
         #expect(out == [.stoppedLeading])
     }
 
@@ -345,6 +381,10 @@ private func becomeLeader(_ candidate: inout LeaderElector, atMs: Int64) -> Leas
         var out: [LeaderElectorOutput] = []
         a.retryTimerFired(localNow: ms(2_000), into: &out)
         out.removeAll()
+        // The optimistic PUT conflicts: b took the lease. Same attempt: GET.
+        a.writeFailed(.conflict, localNow: ms(2_000), into: &out)
+        #expect(out == [.getLease])
+        out.removeAll()
         a.leaseRead(heldLease(by: "b", renewMs: 1_000, resourceVersion: 20, transitions: 1), localNow: ms(2_000), into: &out)
         #expect(out.contains(.newLeaderObserved("b")))
         #expect(writes(out).isEmpty)
@@ -360,15 +400,18 @@ extension LeaderElectorTests {
         var out: [LeaderElectorOutput] = []
         a.retryTimerFired(localNow: ms(2_000), into: &out)
         out.removeAll()
-        // The attempt that started at 2 s fails at 3.5 s: the next starts at 4 s, not 5.5 s.
+        // The attempt that started at 2 s fails at 3.5 s (the PUT times out, the GET fails): the next
+        // starts at 4 s, not 5.5 s.
+        a.requestTimedOut(localNow: ms(3_000), into: &out)
+        #expect(out == [.getLease])
+        out.removeAll()
         a.readFailed(.error(.gatewayTimeout), localNow: ms(3_500), into: &out)
         #expect(out == [.setRetryTimer(afterMs: 500)])
         out.removeAll()
         a.retryTimerFired(localNow: ms(4_000), into: &out)
-        #expect(out == [.getLease, .setRetryTimer(afterMs: 8_000)])
-        out.removeAll()
+        #expect(writes(out).count == 1 && out.last == .setRetryTimer(afterMs: 8_000))
         // An attempt slower than the period: the next one starts at once.
-        a.readFailed(.error(.gatewayTimeout), localNow: ms(7_000), into: &out)
+        #expect(failRequests(&a, &out, atMs: 7_000) == 2)
         #expect(out == [.setRetryTimer(afterMs: 0)])
     }
 }

@@ -19,6 +19,10 @@ public struct LeaderElectionConfig: Sendable, Hashable {
     /// client-go's `JitterFactor` (1.2): an acquire retry waits `retryPeriod * (1 + u * 1.2)`, u in [0, 1).
     /// Kept as tenths to stay in integer arithmetic: 12 = 1.2.
     public var jitterFactorTenths: Int64 = 12
+    /// client-go ≥ 1.28: a leader whose observed record names it and is still valid renews with a PUT
+    /// from its cached lease (one request), falling back to GET then PUT if that fails. Off: always GET
+    /// then PUT (older client-go).
+    public var optimisticRenew: Bool = true
 
     public init(identity: String, leaseNamespace: String = "kube-system", leaseName: String) {
         self.identity = identity
@@ -137,10 +141,13 @@ public enum LeaseRequestFailure: Sendable, Hashable {
 /// with whatever `localNow` the host feeds in, so a host that feeds a jumping clock reproduces the
 /// hazard of a fast or jumping monotonic clock (take-over before the holder gave up).
 ///
-/// Simplifications (documented, deliberate): the leader always renews with GET then PUT (client-go
-/// ≥ 1.28 first tries an optimistic PUT from its cache); `renewTime` and the validity check use the
-/// `localNow` of the `leaseRead` input (client-go takes `now` just before its GET); no
-/// `ReleaseOnCancel`.
+/// Fast path (client-go ≥ 1.28, `optimisticRenew`): when the observed record names this identity and
+/// is still valid, an attempt starts with a PUT from the cached lease; if that fails, the same attempt
+/// continues with GET then PUT.
+///
+/// Simplifications (documented, deliberate): on the slow path, `renewTime` and the validity check use
+/// the `localNow` of the `leaseRead` input (client-go takes `now` just before its GET); no
+/// `ReleaseOnCancel`; no coordinated leader election.
 ///
 /// Invariants:
 /// - At most one request is in flight; answers when none is expected are ignored (late answers of
@@ -165,6 +172,8 @@ public struct LeaderElector: Sendable {
         case get(attemptStart: SimInstant)
         case create(attemptStart: SimInstant, record: LeaderElectionRecord)
         case update(attemptStart: SimInstant, record: LeaderElectionRecord)
+        /// The leader's fast path: a PUT from the cached lease, without a GET first.
+        case optimisticUpdate(attemptStart: SimInstant, record: LeaderElectionRecord)
     }
 
     public let config: LeaderElectionConfig
@@ -322,7 +331,7 @@ public struct LeaderElector: Sendable {
     public mutating func writeSucceeded(_ lease: Lease, localNow: SimInstant, into outputs: inout [LeaderElectorOutput]) {
         let record: LeaderElectionRecord
         switch inFlight {
-        case .create(_, let written), .update(_, let written):
+        case .create(_, let written), .update(_, let written), .optimisticUpdate(_, let written):
             record = written
         case .none, .get:
             return
@@ -351,13 +360,18 @@ public struct LeaderElector: Sendable {
         }
     }
 
-    /// The create or update failed (409 Conflict or another error).
+    /// The create or update failed (409 Conflict or another error). A failed optimistic renewal falls
+    /// back to GET then PUT within the same attempt.
     public mutating func writeFailed(_ failure: LeaseRequestFailure, localNow: SimInstant, into outputs: inout [LeaderElectorOutput]) {
         switch inFlight {
         case .create(let start, _), .update(let start, _):
             guard phase != .stopped else { return }
             inFlight = .none
             attemptFailed(attemptStart: start, localNow: localNow, into: &outputs)
+        case .optimisticUpdate(let start, _):
+            guard phase != .stopped else { return }
+            inFlight = .none
+            fallBackToSlowPath(attemptStart: start, localNow: localNow, into: &outputs)
         case .none, .get:
             return
         }
@@ -380,6 +394,9 @@ public struct LeaderElector: Sendable {
         case .get(let start), .create(let start, _), .update(let start, _):
             inFlight = .none
             attemptFailed(attemptStart: start, localNow: localNow, into: &outputs)
+        case .optimisticUpdate(let start, _):
+            inFlight = .none
+            fallBackToSlowPath(attemptStart: start, localNow: localNow, into: &outputs)
         }
     }
 
@@ -392,11 +409,30 @@ public struct LeaderElector: Sendable {
         return observed + .seconds(record.leaseDurationSeconds) > localNow
     }
 
+    /// One `tryAcquireOrRenew`: the optimistic PUT when this elector holds a lease it still considers
+    /// valid (and `optimisticRenew` is on), else GET.
     mutating func beginAttempt(localNow: SimInstant, into outputs: inout [LeaderElectorOutput]) {
         precondition(inFlight == .none, "one request at a time")
-        inFlight = .get(attemptStart: localNow)
-        outputs.append(.getLease)
+        if config.optimisticRenew, recordNamesSelf, isObservedLeaseValid(localNow: localNow), let observed = observedRecord, var lease = cachedLease {
+            let record = LeaderElectionRecord(
+                holderIdentity: config.identity, leaseDurationSeconds: config.leaseDurationMs / 1_000,
+                acquireTime: observed.acquireTime, renewTime: localNow, leaseTransitions: observed.leaseTransitions)
+            record.apply(to: &lease)
+            inFlight = .optimisticUpdate(attemptStart: localNow, record: record)
+            outputs.append(.updateLease(lease))
+        } else {
+            inFlight = .get(attemptStart: localNow)
+            outputs.append(.getLease)
+        }
         armDeadlineWhileInFlight(localNow: localNow, into: &outputs)
+    }
+
+    /// client-go logs "Failed to update lock optimistically, falling back to slow path" and goes on to
+    /// GET in the same attempt (the renew deadline timer, if any, is already armed).
+    mutating func fallBackToSlowPath(attemptStart: SimInstant, localNow: SimInstant, into outputs: inout [LeaderElectorOutput]) {
+        if stopIfDeadlinePassed(localNow: localNow, into: &outputs) { return }
+        inFlight = .get(attemptStart: attemptStart)
+        outputs.append(.getLease)
     }
 
     /// While a renew request is in flight, the timer is the round's deadline (the request's context).
