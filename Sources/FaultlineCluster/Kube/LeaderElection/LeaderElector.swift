@@ -153,12 +153,12 @@ public enum LeaseRequestFailure: Sendable, Hashable {
 /// - At most one request is in flight; answers when none is expected are ignored (late answers of
 ///   abandoned requests).
 /// - `stoppedLeading` follows `startedLeading` at most once, and nothing follows `stoppedLeading`.
-/// - Without `LeaderElectionBugs`, while leading, `localNow <= renewDeadlineLocal` at every write this
-///   elector sends.
+/// - Without `LeaderElectionBugs`, while leading, every request this elector sends leaves strictly
+///   before `renewDeadlineLocal`, and an answer arriving at or after it stops the elector.
 public struct LeaderElector: Sendable {
     enum Phase: Sendable, Hashable {
         case idle
-        /// Trying to acquire; `waiting` until the retry timer fires.
+        /// Trying to acquire: a request is in flight, or the jittered retry timer is pending.
         case acquiring
         /// Leading; the current renew round started at `roundStart` and gives up at `deadline`.
         case leading(roundStart: SimInstant, deadline: SimInstant)
@@ -240,8 +240,6 @@ public struct LeaderElector: Sendable {
         case .idle, .acquiring, .stopped: return nil
         }
     }
-
-    var leaseDuration: SimDuration { .milliseconds(config.leaseDurationMs) }
 
     // MARK: - Inputs
 
