@@ -25,16 +25,19 @@ public struct FieldError: Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
-    public var description: String {
+    /// The text after the field path: `Invalid value: -1: must be greater than or equal to 0`.
+    public var message: String {
         switch kind {
-        case .invalid(let value): return "\(field): Invalid value: \(value)\(detail.isEmpty ? "" : ": " + detail)"
-        case .required: return "\(field): Required value\(detail.isEmpty ? "" : ": " + detail)"
-        case .duplicate(let value): return "\(field): Duplicate value: \(value)"
+        case .invalid(let value): return "Invalid value: \(value)\(detail.isEmpty ? "" : ": " + detail)"
+        case .required: return "Required value\(detail.isEmpty ? "" : ": " + detail)"
+        case .duplicate(let value): return "Duplicate value: \(value)"
         case .notSupported(let value, let supported):
-            return "\(field): Unsupported value: \(value): supported values: \(supported.map { "\"\($0)\"" }.joined(separator: ", "))"
-        case .forbidden: return "\(field): Forbidden: \(detail)"
+            return "Unsupported value: \(value): supported values: \(supported.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .forbidden: return "Forbidden: \(detail)"
         }
     }
+
+    public var description: String { "\(field): \(message)" }
 }
 
 /// The apiserver's object validation: what makes a create or update answer 422 Unprocessable Entity.
@@ -86,7 +89,8 @@ public enum ObjectValidation {
 
     // MARK: Objects
 
-    static func errors(_ object: KubeObject) -> [FieldError] {
+    /// Every failure of `object`, in the apiserver's order (what `validate` summarizes).
+    public static func errors(_ object: KubeObject) -> [FieldError] {
         var found = metadataErrors(object.metadata, resource: object.resource)
         switch object {
         case .deployment(let deployment): found += deploymentErrors(deployment.spec)
