@@ -64,18 +64,22 @@ extension ScenarioReader {
     /// YAML position of the deepest node the field path reaches); false when there was any.
     /// `locate` maps an API field path onto the YAML layout when the two differ.
     mutating func reportValidation(of objects: [KubeObject], in root: Node, _ path: String, locate: (String) -> String) -> Bool {
-        var reported: [String] = []
+        var reported = 0
+        // Nodes declared with `count` share every field but the name: report a field for the first
+        // node that fails there only (the others' messages differ only by the generated name).
+        var earlierFields: [String] = []
         for object in objects {
+            var failedFields: [String] = []
             for failure in ObjectValidation.errors(object) {
                 let field = locate(failure.field)
-                // Nodes declared with `count` share every field but the name: say each failure once.
-                let key = field + "\u{0}" + failure.message
-                guard !reported.contains(key) else { continue }
-                reported.append(key)
+                guard !earlierFields.contains(field) else { continue }
+                failedFields.append(field)
+                reported += 1
                 error(deepestNode(root, field), join(path, field), failure.message)
             }
+            earlierFields += failedFields
         }
-        return reported.isEmpty
+        return reported == 0
     }
 
     /// Walks `field` (`spec.template.spec.containers[0].resources.requests[cpu]`) down from `root`
