@@ -164,6 +164,6 @@ struct WatchChecker {
     }
 
     func describe(_ event: WatchEvent) -> String {
-        "\(event.kind.rawValue) \(event.key)=\(event.value.isEmpty ? "\"\"" : event.value) at revision \(event.revision)"
+        "\(event.kind.rawValue) \(event.key)=\(event.value.description.isEmpty ? "\"\"" : event.value.description) at revision \(event.revision)"
     }
 }

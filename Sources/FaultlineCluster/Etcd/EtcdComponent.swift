@@ -124,6 +124,8 @@ public struct EtcdComponent {
             members[index].receiveWatch(create, from: from, into: &output)
         case .message(let from, .watchPing(let watchID)):
             members[index].receiveWatchPing(watchID, from: from, into: &output)
+        case .message(_, .kv(let request, let replyTo)):
+            members[index].receiveKV(request, replyTo: replyTo, into: &output)
         case .message(let from, .leaseRequest(let request)):
             members[index].receiveLease(request, from: from, into: &output)
         case .persisted(let token):
@@ -147,6 +149,12 @@ public struct EtcdComponent {
         }
         for answer in output.answers {
             sim.send(.etcdClient(.response(requestID: answer.requestID, answer.result)), from: host, to: answer.client)
+        }
+        for answer in output.kvAnswers {
+            sim.send(.etcdClient(.kvResponse(requestID: answer.requestID, answer.result)), from: host, to: answer.client)
+        }
+        for forward in output.kvForwards where forward.leader >= 0 && forward.leader < memberHosts.count {
+            sim.send(.etcdServer(.kv(forward.request, replyTo: forward.replyTo)), from: host, to: memberHosts[forward.leader])
         }
         for answer in output.leaseAnswers {
             sim.send(.etcdClient(.leaseResponse(requestID: answer.requestID, answer.result)), from: host, to: answer.client)
@@ -205,7 +213,7 @@ public struct EtcdComponent {
             }
         case .timer(_, .watchKeepalive), .timer(_, .watchReconnect), .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("clients neither watch nor hold leases")
-        case .message(_, .watch), .message(_, .leaseResponse):
+        case .message(_, .watch), .message(_, .leaseResponse), .message(_, .kvResponse):
             preconditionFailure("clients receive only responses")
         case .persisted:
             preconditionFailure("clients persist nothing")

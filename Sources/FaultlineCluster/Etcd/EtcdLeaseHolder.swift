@@ -135,7 +135,7 @@ extension EtcdComponent {
         case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
              .timer(_, .watchKeepalive), .timer(_, .watchReconnect):
             preconditionFailure("lease holders set only lease timers")
-        case .message(_, .response), .message(_, .watch):
+        case .message(_, .response), .message(_, .watch), .message(_, .kvResponse):
             preconditionFailure("lease holders receive only lease responses")
         case .persisted:
             preconditionFailure("lease holders persist nothing")

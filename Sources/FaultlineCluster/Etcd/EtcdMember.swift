@@ -18,7 +18,16 @@ struct MemberOutput {
         let requestID: UInt64
         let result: LeaseResult
     }
+    struct KVAnswer {
+        let client: HostID
+        let requestID: UInt64
+        let result: KVResult
+    }
     var persistToken: UInt64?
+    var kvAnswers: [KVAnswer] = []
+    /// KV requests a follower hands to the leader it knows (etcd forwards proposals and read-index
+    /// requests to the leader; the leader answers the client directly).
+    var kvForwards: [(leader: Int, request: KVRequest, replyTo: HostID)] = []
     var leaseAnswers: [LeaseAnswer] = []
     var raftMessages: [RaftMessage<EtcdRequest>] = []
     var answers: [Answer] = []
@@ -28,6 +37,8 @@ struct MemberOutput {
     /// Empties every list but keeps its storage for the next step.
     mutating func clear() {
         persistToken = nil
+        kvAnswers.removeAll(keepingCapacity: true)
+        kvForwards.removeAll(keepingCapacity: true)
         leaseAnswers.removeAll(keepingCapacity: true)
         raftMessages.removeAll(keepingCapacity: true)
         answers.removeAll(keepingCapacity: true)
@@ -74,6 +85,11 @@ public struct EtcdMember {
     /// Lookups by log index / read id only; never iterated, so hash order cannot leak.
     var pendingProposals: [UInt64: PendingProposal] = [:]
     var pendingReads: [UInt64: PendingRead] = [:]
+    /// KV (apiserver) proposals by log index and reads by read id; lookups only.
+    var pendingKVProposals: [UInt64: PendingKV] = [:]
+    var pendingKVReads: [UInt64: PendingKV] = [:]
+    /// Confirmed KV reads waiting for the apply index, in confirmation order.
+    var kvReadsWaitingApply: [(index: UInt64, read: PendingKV)] = []
     /// Confirmed reads waiting for the apply index to reach their read index, in confirmation order.
     var readsWaitingApply: [(index: UInt64, read: PendingRead)] = []
 
@@ -102,8 +118,9 @@ public struct EtcdMember {
     /// Leases whose revocation this leader proposed and that are not yet revoked.
     var leaseRevoking: Set<Int64> = []
     var tickCount: UInt64 = 0
-    /// Lease answers produced while applying, handed to the output by `handle`.
+    /// Lease and KV answers produced while applying, handed to the output by `handle`.
     var pendingLeaseAnswers: [MemberOutput.LeaseAnswer] = []
+    var pendingKVAnswers: [MemberOutput.KVAnswer] = []
     /// Ticks since the last leader check, and consecutive checks without a leader (etcd's monitorLeader).
     var ticksSinceLeaderCheck = 0
     var checksWithoutLeader = 0
@@ -151,6 +168,9 @@ public struct EtcdMember {
         inflight = nil
         pendingProposals.removeAll()
         pendingReads.removeAll()
+        pendingKVProposals.removeAll()
+        pendingKVReads.removeAll()
+        kvReadsWaitingApply.removeAll()
         readsWaitingApply.removeAll()
         watches.removeAll()
         checksWithoutLeader = 0
@@ -236,7 +256,7 @@ public struct EtcdMember {
         case .grant(let lease, let ttl):
             command = .leaseGrant(id: lease, ttlSeconds: ttl)
         case .attach(let lease, let key, let value):
-            command = .put(key: key, value: value, lease: lease)
+            command = .put(key: key, value: .text(value), lease: lease)
         }
         switch node.propose(command) {
         case .accepted(let index, let term):
@@ -395,12 +415,12 @@ public struct EtcdMember {
     static func command(for request: EtcdClientRequest) -> EtcdRequest {
         switch request.kind {
         case .put:
-            return .put(key: request.key, value: request.value)
+            return .put(key: request.key, value: .text(request.value))
         case .delete:
             return .deleteRange(key: request.key, end: nil)
         case .cas:
             return .txn(Txn(compare: [.value(key: request.key, .equal, request.expected)],
-                            success: [.put(key: request.key, value: request.value)], failure: []))
+                            success: [.put(key: request.key, value: .text(request.value))], failure: []))
         case .get:
             preconditionFailure("reads go through ReadIndex, not the log")
         }
@@ -447,15 +467,24 @@ public struct EtcdMember {
         for entry in ready.committedEntries where entry.index > appliedIndex {
             if let answer = apply(entry) { output.answers.append(answer) }
         }
+        if !pendingKVAnswers.isEmpty {
+            output.kvAnswers.append(contentsOf: pendingKVAnswers)
+            pendingKVAnswers.removeAll()
+        }
         if !pendingLeaseAnswers.isEmpty {
             output.leaseAnswers.append(contentsOf: pendingLeaseAnswers)
             pendingLeaseAnswers.removeAll()
         }
         for readState in ready.readStates {
+            if let read = pendingKVReads.removeValue(forKey: readState.requestID) {
+                kvReadsWaitingApply.append((readState.index, read))
+                continue
+            }
             guard let read = pendingReads.removeValue(forKey: readState.requestID) else { continue }
             readsWaitingApply.append((readState.index, read))
         }
         serveReads(into: &output)
+        serveKVReads(into: &output)
         notifyWatchers(into: &output)
         if !node.isLeader { failPending(into: &output) }
         node.advance(ready)
@@ -470,6 +499,10 @@ public struct EtcdMember {
         guard let command = entry.command else { return nil }
         let response = store.apply(command)
         lessorApplied(command)
+        if let pending = pendingKVProposals.removeValue(forKey: entry.index) {
+            let result: KVResult = pending.term == entry.term ? .ok(response) : .unavailable(reason: "proposal overwritten")
+            pendingKVAnswers.append(.init(client: pending.replyTo, requestID: pending.request.id, result: result))
+        }
         if let pending = pendingLeaseProposals.removeValue(forKey: entry.index) {
             let result: LeaseResult
             if pending.term != entry.term {
@@ -495,7 +528,7 @@ public struct EtcdMember {
         var waiting: [(index: UInt64, read: PendingRead)] = []
         for item in readsWaitingApply {
             if item.index <= appliedIndex {
-                let value = store.get(item.read.request.key)?.value ?? ""
+                let value = store.get(item.read.request.key)?.value.text ?? ""
                 output.answers.append(.init(client: item.read.client, requestID: item.read.request.id,
                                             result: .ok(value: value, succeeded: true)))
             } else {
@@ -508,6 +541,10 @@ public struct EtcdMember {
     /// A member that lost leadership answers its unconfirmed reads: they had no effect. Proposals stay
     /// pending: they may still commit under the next leader, and the apply loop settles them.
     mutating func failPending(into output: inout MemberOutput) {
+        for id in pendingKVReads.keys.sorted() {
+            let read = pendingKVReads.removeValue(forKey: id)!
+            output.kvAnswers.append(.init(client: read.replyTo, requestID: read.request.id, result: .unavailable(reason: "leadership lost")))
+        }
         guard !pendingReads.isEmpty else { return }
         let ids = pendingReads.keys.sorted()
         for id in ids {

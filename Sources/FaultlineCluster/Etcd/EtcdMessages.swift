@@ -107,7 +107,7 @@ public enum WatchResponse: Sendable, Hashable {
         case .created(let start): return mixHash(21, UInt64(bitPattern: start))
         case .events(let events):
             var hash: UInt64 = 22
-            for event in events { hash = mixHash(hash, stableHash(event.key) ^ UInt64(bitPattern: event.revision) ^ stableHash(event.value)) }
+            for event in events { hash = mixHash(hash, stableHash(event.key) ^ UInt64(bitPattern: event.revision) ^ event.value.digest) }
             return hash
         case .progress(let revision): return mixHash(23, UInt64(bitPattern: revision))
         case .canceled(let reason, let revision): return mixHash(mixHash(24, stableHash(reason.rawValue)), UInt64(bitPattern: revision))
@@ -123,9 +123,13 @@ public enum EtcdServerBound: Sendable, CustomStringConvertible {
     case watchCreate(WatchCreate)
     /// A watcher's keepalive (gRPC keepalive ping on the watch connection).
     case watchPing(watchID: UInt64)
+    /// An apiserver's KV request; `replyTo` gets the answer (a follower forwards it to the leader).
+    case kv(KVRequest, replyTo: HostID)
 
     public var traceDigest: UInt64 {
         switch self {
+        case .kv(let request, let replyTo):
+            return mixHash(request.traceDigest, UInt64(replyTo.index))
         case .raft(let message):
             return mixHash(1, message.traceDigest)
         case .request(let request):
@@ -152,6 +156,7 @@ public enum EtcdServerBound: Sendable, CustomStringConvertible {
         case .leaseRequest(let request): return "lease-request #\(request.id) \(request.operation)"
         case .watchCreate(let create): return "watch-create #\(create.watchID) from \(create.startRevision)"
         case .watchPing(let id): return "watch-ping #\(id)"
+        case .kv(let request, _): return "kv #\(request.id & ~KVRequest.idBit) \(request.operation)"
         }
     }
 }
@@ -163,9 +168,12 @@ public enum EtcdClientBound: Sendable, CustomStringConvertible {
     /// A message on a watch stream. `sequence` numbers a stream's messages from 0, as TCP would: the
     /// stream is reliable and ordered or it breaks (`unsequenced` marks a reply to an unknown stream).
     case watch(watchID: UInt64, sequence: UInt32, WatchResponse)
+    case kvResponse(requestID: UInt64, KVResult)
 
     public var traceDigest: UInt64 {
         switch self {
+        case .kvResponse(let id, let result):
+            return mixHash(mixHash(0x71, id), result.traceDigest)
         case .response(let id, let result):
             return mixHash(mixHash(3, id), result.traceDigest)
         case .leaseResponse(let id, let result):
@@ -179,6 +187,7 @@ public enum EtcdClientBound: Sendable, CustomStringConvertible {
         switch self {
         case .response(let id, let result): return "response #\(id) \(result)"
         case .leaseResponse(let id, let result): return "lease-response #\(id) \(result)"
+        case .kvResponse(let id, let result): return "kv-response #\(id & ~KVRequest.idBit) \(result)"
         case .watch(let id, _, let response):
             switch response {
             case .created(let start): return "watch #\(id) created from \(start)"

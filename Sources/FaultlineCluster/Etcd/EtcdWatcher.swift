@@ -86,7 +86,7 @@ extension EtcdComponent {
         case .timer(_, .raftTick), .timer(_, .clientIssue), .timer(_, .clientTimeout), .timer(_, .clientRetry),
              .timer(_, .leaseStep), .timer(_, .leaseTimeout), .timer(_, .leaseRetry):
             preconditionFailure("watchers set only watch timers")
-        case .message(_, .response), .message(_, .leaseResponse):
+        case .message(_, .response), .message(_, .leaseResponse), .message(_, .kvResponse):
             preconditionFailure("watchers receive only watch responses")
         case .persisted:
             preconditionFailure("watchers persist nothing")

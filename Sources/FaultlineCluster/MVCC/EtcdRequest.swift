@@ -25,7 +25,7 @@ public enum Compare: Sendable, Hashable {
 
 /// One operation inside a transaction branch.
 public enum TxnOp: Sendable, Hashable {
-    case put(key: String, value: String)
+    case put(key: String, value: EtcdValue)
     case delete(key: String)
     case get(key: String)
 }
@@ -47,7 +47,7 @@ public enum EtcdRequest: RaftCommand {
     public typealias SnapshotState = MVCCStore
 
     /// Puts `key`; attaches it to `lease` when non-zero (the lease must exist).
-    case put(key: String, value: String, lease: Int64 = 0)
+    case put(key: String, value: EtcdValue, lease: Int64 = 0)
     /// Deletes `key`, or the range [key, end) when `end` is given.
     case deleteRange(key: String, end: String?)
     case txn(Txn)
@@ -58,7 +58,7 @@ public enum EtcdRequest: RaftCommand {
     public var traceDigest: UInt64 {
         switch self {
         case .put(let key, let value, let lease):
-            return mixHash(mixHash(1, stableHash(key)), stableHash(value) ^ UInt64(bitPattern: lease))
+            return mixHash(mixHash(1, stableHash(key)), value.digest ^ UInt64(bitPattern: lease))
         case .deleteRange(let key, let end):
             return mixHash(mixHash(2, stableHash(key)), stableHash(end ?? ""))
         case .txn(let txn):
@@ -74,7 +74,7 @@ public enum EtcdRequest: RaftCommand {
             for (branch, ops) in [(UInt64(5), txn.success), (UInt64(6), txn.failure)] {
                 for op in ops {
                     switch op {
-                    case .put(let key, let value): hash = mixHash(hash, branch ^ stableHash(key) ^ stableHash(value) << 1)
+                    case .put(let key, let value): hash = mixHash(hash, branch ^ stableHash(key) ^ value.digest << 1)
                     case .delete(let key): hash = mixHash(hash, branch ^ stableHash("d" + key))
                     case .get(let key): hash = mixHash(hash, branch ^ stableHash("g" + key))
                     }

@@ -3,7 +3,7 @@ import FaultlineSim
 /// A key's state at some revision, as etcd's `mvccpb.KeyValue`.
 public struct KeyValue: Sendable, Hashable {
     public var key: String
-    public var value: String
+    public var value: EtcdValue
     public var createRevision: Int64
     public var modRevision: Int64
     /// Number of modifications since creation (1 after the first put).
@@ -16,10 +16,10 @@ public struct WatchEvent: Sendable, Hashable {
     public enum Kind: String, Sendable { case put, delete }
     public var kind: Kind
     public var key: String
-    public var value: String
+    public var value: EtcdValue
     public var revision: Int64
 
-    public init(kind: Kind, key: String, value: String, revision: Int64) {
+    public init(kind: Kind, key: String, value: EtcdValue, revision: Int64) {
         self.kind = kind
         self.key = key
         self.value = value
@@ -42,7 +42,7 @@ public struct MVCCStore: Sendable {
         var modRevision: Int64
         var createRevision: Int64
         var version: Int64
-        var value: String
+        var value: EtcdValue
         var lease: Int64
         var tombstone: Bool
     }
@@ -196,7 +196,8 @@ public struct MVCCStore: Sendable {
         switch compare {
         case .value(let key, let op, let expected):
             guard let kv = get(key) else { return false }
-            return op.holds(kv.value, expected)
+            guard case .text(let text) = kv.value else { return false }
+            return op.holds(text, expected)
         case .modRevision(let key, let op, let value):
             return op.holds(get(key)?.modRevision ?? 0, value)
         case .createRevision(let key, let op, let value):
@@ -206,7 +207,7 @@ public struct MVCCStore: Sendable {
         }
     }
 
-    mutating func put(_ key: String, _ value: String, lease: Int64) {
+    mutating func put(_ key: String, _ value: EtcdValue, lease: Int64) {
         // Appended in place (a copy-out and write-back would copy the key's whole history per put).
         let previous = history[key]?.last.flatMap { $0.tombstone ? nil : $0 }
         if history[key] == nil {

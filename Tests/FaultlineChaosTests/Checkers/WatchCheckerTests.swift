@@ -23,7 +23,7 @@ import Testing
     }
 
     static func event(_ kind: WatchEvent.Kind, _ key: String, _ value: String, _ revision: Int64) -> WatchEvent {
-        WatchEvent(kind: kind, key: key, value: value, revision: revision)
+        WatchEvent(kind: kind, key: key, value: .text(value), revision: revision)
     }
 
     static let inRange: [WatchEvent] = [

@@ -280,7 +280,7 @@ private func temporaryFile(_ contents: Data, name: String = "scenario.yaml") thr
         #expect(metric.path == "spec.expectations[0].metric")
         #expect(metric.message == "unknown metric \"etcd.leader-elect\"; did you mean \"etcd.leader-elected\"?")
         let unmeasured = try #require(single(minimal + "  expectations: [{metric: pods.evicted, within: 5s}]\n"))
-        #expect(unmeasured.message.contains("not measured by the etcd runner yet"))
+        #expect(unmeasured.message.contains("is not measured yet"))
         let nonsense = try #require(single(minimal + "  invariants: [qqqqqqqqqqqqqqqq]\n"))
         #expect(nonsense.message.contains("expected one of raft.election-safety"))
     }
@@ -288,7 +288,7 @@ private func temporaryFile(_ contents: Data, name: String = "scenario.yaml") thr
     @Test func unknownTargetHostSuggestsTheClosest() throws {
         let diagnostic = try #require(single(minimal + "  faults: [{kind: node-crash, target: master-4, at: 1s, duration: 1s}]\n"))
         #expect(diagnostic.path == "spec.faults[0].target")
-        #expect(diagnostic.message.hasPrefix("no host \"master-4\" in a cluster of 3 masters"))
+        #expect(diagnostic.message.hasPrefix("no machine \"master-4\" in a cluster of 3 masters"))
     }
 
     @Test func severalProblemsAreAllReportedInFileOrder() {

@@ -12,7 +12,7 @@ import Testing
 
     static func put(_ store: inout MVCCStore, _ key: String, _ value: String) {
         let before = store.revision
-        let response = store.apply(.put(key: key, value: value))
+        let response = store.apply(.put(key: key, value: .text(value)))
         #expect(response.error == nil)
         #expect(store.revision == before + 1)
     }
@@ -354,7 +354,7 @@ import Testing
             let read = try store.range("k", end: "l", at: revision)
             let expected = state.sorted { $0.key < $1.key }
             #expect(read.map(\.key) == expected.map(\.key), "seed \(seed) revision \(revision)")
-            #expect(read.map(\.value) == expected.map(\.value), "seed \(seed) revision \(revision)")
+            #expect(read.map(\.value.text) == expected.map(\.value), "seed \(seed) revision \(revision)")
             #expect(read.allSatisfy { $0.modRevision <= revision && $0.createRevision <= $0.modRevision })
         }
         // The feed from the first retained revision covers every later revision, each once per key, in order.
@@ -364,7 +364,7 @@ import Testing
         #expect(zip(events, events.dropFirst()).allSatisfy { $0.revision <= $1.revision })
         // Replaying the feed over the state at from - 1 gives the current state.
         var replayed = snapshots.filter { $0.key < from }.max { $0.key < $1.key }?.value ?? [:]
-        for event in events { replayed[event.key] = event.kind == .put ? event.value : nil }
+        for event in events { replayed[event.key] = event.kind == .put ? event.value.text : nil }
         #expect(replayed == current)
     }
 }
