@@ -11,11 +11,17 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
     case etcdServer(EtcdServerBound)
     /// From an etcd member to one of its clients (test clients, watchers, lease holders, apiservers).
     case etcdClient(EtcdClientBound)
+    /// To a kube-apiserver, or to the load balancer that relays it.
+    case api(ApiServerBound)
+    /// From a kube-apiserver (or the load balancer) to an API client.
+    case apiClient(ApiClientBound)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {
         case .etcdServer(let message): return message.traceDigest
         case .etcdClient(let message): return message.traceDigest
+        case .api(let message): return message.traceDigest
+        case .apiClient(let message): return message.traceDigest
         }
     }
 
@@ -23,7 +29,19 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
         switch self {
         case .etcdServer(let message): return message.description
         case .etcdClient(let message): return message.description
+        case .api(let message): return message.description
+        case .apiClient(let message): return message.description
         }
+    }
+
+    @inlinable public var api: ApiServerBound? {
+        if case .api(let message) = self { return message }
+        return nil
+    }
+
+    @inlinable public var apiClient: ApiClientBound? {
+        if case .apiClient(let message) = self { return message }
+        return nil
     }
 
     /// The etcd-server family, or nil.
