@@ -14,7 +14,7 @@ struct ReplayCommand: ParsableCommand {
 
     @Argument(help: "Scenario file (YAML).") var scenario: String
     @Option(help: "The seed to replay.") var seed: UInt64 = 1
-    @Option(name: .customLong("host"), help: "Only events on or from this host (repeatable).") var hosts: [String] = []
+    @Option(name: .customLong("host"), help: "Only events on or from this host, or every process host of this machine (master-1) (repeatable).") var hosts: [String] = []
     @Option(name: .customLong("kind"), help: "Only these event kinds (repeatable): \(TraceRecord.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kinds: [String] = []
     @Option(help: "Only events at or after this simulated second.") var from: Double?
@@ -33,12 +33,18 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let plan = try loadPlan(scenario)
         let wantedKinds = Set(kinds.compactMap(TraceRecord.Kind.init(rawValue:)))
-        let filter = TraceFilter(hostNames: hosts, kinds: wantedKinds, from: from, to: to, limit: limit)
         // The runner registers only the cluster's hosts, so trace host ids index this list.
-        let hostNames = plan.cluster.layout.hostNames
-        for name in hosts where !hostNames.contains(name) {
-            throw usageError("--host \(name): no such host; hosts are \(hostNames.joined(separator: ", "))")
+        let layout = plan.cluster.layout
+        let hostNames = layout.hostNames
+        var wanted: [String] = []
+        for name in hosts {
+            let machineHosts = layout.processHosts(onMachine: name)
+            guard hostNames.contains(name) || !machineHosts.isEmpty else {
+                throw usageError("--host \(name): no such host or machine; machines are \(layout.machineNames.joined(separator: ", ")), hosts are \(hostNames.joined(separator: ", "))")
+            }
+            wanted += machineHosts.isEmpty ? [name] : machineHosts
         }
+        let filter = TraceFilter(hostNames: wanted, kinds: wantedKinds, from: from, to: to, limit: limit)
         let printer = TracePrinter(filter: filter, hostNames: hostNames)
         let result = ChaosRunner.run(plan, seed: seed, traceSink: { printer.consume($0) })
         printer.finish()

@@ -1,16 +1,37 @@
+/// A process that runs on a master (a static pod, restarted by the master's kubelet) or the process of
+/// a single-purpose machine.
+public enum ClusterProcess: String, Sendable, Hashable, CaseIterable {
+    case etcd
+    case kubeApiserver = "kube-apiserver"
+    case kubeScheduler = "kube-scheduler"
+    case kubeControllerManager = "kube-controller-manager"
+    /// The master's or worker's kubelet (a host process, not a pod).
+    case kubelet
+    /// The load balancer in front of the apiservers (HAProxy).
+    case haproxy
+}
+
 /// Where every process of the cluster runs, and what its host is called: the one source of host
 /// names (the world registers hosts in `hostNames` order, so host ids follow it; `replay`, fault
 /// targets and reports read names from here).
 ///
-/// A machine (`master-2`) runs one or more processes; each process is a simulated host of its own so
-/// that it can crash and restart alone, while machine-level faults (node crash, partition, pause,
-/// clock skew) hit every process of the machine together.
+/// A machine (`master-2`) runs one or more processes; each process is a simulated host of its own,
+/// named `<machine>/<process>` (`master-2/kube-apiserver`), so that it can crash and restart alone,
+/// while machine-level faults (node crash, partition, pause, clock skew) hit all its processes.
+/// Processes on one machine talk over loopback: a partition never separates them.
 public struct ClusterLayout: Sendable, Hashable {
     /// Masters, each with an etcd member (1, 3, 5 or 7).
     public var masters: Int
     public var etcdClients: Int
     public var etcdWatchers: Int
     public var etcdLeaseHolders: Int
+    /// Whether masters also run kube-apiserver, kube-scheduler, kube-controller-manager and a kubelet
+    /// (kubeadm's stacked-etcd layout), with a load balancer in front of the apiservers.
+    public var controlPlane: Bool = false
+    /// Admin clients (kubectl-like, through the load balancer).
+    public var apiClients: Int = 0
+    /// Worker nodes by name (each runs a kubelet).
+    public var nodeNames: [String] = []
 
     public init(masters: Int, etcdClients: Int = 0, etcdWatchers: Int = 0, etcdLeaseHolders: Int = 0) {
         self.masters = masters
@@ -26,26 +47,55 @@ public struct ClusterLayout: Sendable, Hashable {
 
     /// `master-1`, `master-2`, ...
     public static func masterName(_ index: Int) -> String { "master-\(index + 1)" }
+    public static let loadBalancerName = "load-balancer"
+
+    /// The host of `process` on `machine`.
+    public static func host(_ machine: String, _ process: ClusterProcess) -> String { "\(machine)/\(process.rawValue)" }
 
     public var masterNames: [String] { (0..<masters).map(Self.masterName) }
 
+    /// The processes every master runs, in host registration order.
+    public var masterProcesses: [ClusterProcess] {
+        controlPlane ? [.etcd, .kubeApiserver, .kubeScheduler, .kubeControllerManager, .kubelet] : [.etcd]
+    }
+
+    /// Hosts of one master process, by master index.
+    public func masterHosts(_ process: ClusterProcess) -> [String] { masterNames.map { Self.host($0, process) } }
+
     /// The etcd member hosts, by member index (a member runs on the master of the same index).
-    public var etcdMemberHosts: [String] { masterNames }
+    public var etcdMemberHosts: [String] { masterHosts(.etcd) }
     public var etcdClientHosts: [String] { (0..<etcdClients).map { "client-\($0 + 1)" } }
     public var etcdWatcherHosts: [String] { (0..<etcdWatchers).map { "watcher-\($0 + 1)" } }
     public var etcdLeaseHolderHosts: [String] { (0..<etcdLeaseHolders).map { "lease-holder-\($0 + 1)" } }
+    public var loadBalancerHost: String? { controlPlane ? Self.host(Self.loadBalancerName, .haproxy) : nil }
+    public var apiClientHosts: [String] { (0..<apiClients).map { "admin-\($0 + 1)" } }
+    public var nodeKubeletHosts: [String] { nodeNames.map { Self.host($0, .kubelet) } }
 
-    /// Every host, in registration order.
+    /// Every host, in registration order: etcd members and test clients, then the control plane
+    /// processes master by master kind, the load balancer, admin clients and worker kubelets.
     public var hostNames: [String] {
-        etcdMemberHosts + etcdClientHosts + etcdWatcherHosts + etcdLeaseHolderHosts
+        var names = etcdMemberHosts + etcdClientHosts + etcdWatcherHosts + etcdLeaseHolderHosts
+        guard controlPlane else { return names }
+        for process in masterProcesses where process != .etcd { names += masterHosts(process) }
+        if let loadBalancerHost { names.append(loadBalancerHost) }
+        return names + apiClientHosts + nodeKubeletHosts
     }
 
-    /// Machines that faults can target by name, in order: masters (later, the load balancer and workers).
-    public var machineNames: [String] { masterNames }
+    /// Machines that faults can target by name, in order: masters, the load balancer, worker nodes.
+    public var machineNames: [String] {
+        masterNames + (controlPlane ? [Self.loadBalancerName] : []) + nodeNames
+    }
 
     /// The hosts of the processes that run on machine `name` (empty when there is no such machine).
     public func processHosts(onMachine name: String) -> [String] {
-        guard let index = masterNames.firstIndex(of: name) else { return [] }
-        return [etcdMemberHosts[index]]
+        if masterNames.contains(name) { return masterProcesses.map { Self.host(name, $0) } }
+        if controlPlane && name == Self.loadBalancerName { return [Self.host(name, .haproxy)] }
+        if nodeNames.contains(name) { return [Self.host(name, .kubelet)] }
+        return []
+    }
+
+    /// The machine a host runs on (the part before `/`), or the host itself.
+    public static func machine(ofHost host: String) -> String {
+        host.split(separator: "/", maxSplits: 1).first.map(String.init) ?? host
     }
 }
