@@ -13,10 +13,11 @@ struct RaftSafetyCheck: Checker {
     }
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        switch observation {
-        case .etcd(.ready(let member, let ready)): checker.observe(member: member, ready: ready, at: time)
-        case .etcd(.started(let member, let durable)): checker.observeRestart(member: member, durable: durable, at: time)
-        case .etcd(.operation), .etcd(.watch), .etcd(.lease): return
+        guard case .etcd(let etcd) = observation else { return }
+        switch etcd {
+        case .ready(let member, let ready): checker.observe(member: member, ready: ready, at: time)
+        case .started(let member, let durable): checker.observeRestart(member: member, durable: durable, at: time)
+        case .operation, .watch, .lease: return
         }
         for violation in checker.takeViolations() where ledger.isDeclared(violation.property) {
             ledger.violate(violation.property, at: violation.time, violation.detail)
@@ -32,19 +33,20 @@ struct WatchOrderCheck: Checker {
     init(watchers: Int) { checker = WatchChecker(watchers: watchers) }
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        switch observation {
-        case .etcd(.ready(_, let ready)):
+        guard case .etcd(let etcd) = observation else { return }
+        switch etcd {
+        case .ready(_, let ready):
             if ready.snapshot != nil || !ready.committedEntries.isEmpty {
                 checker.observeApplied(snapshot: ready.snapshot, entries: ready.committedEntries)
             }
-        case .etcd(.started(_, let durable)):
+        case .started(_, let durable):
             checker.observeRestart(durable: durable)
-        case .etcd(.watch(let watcher, _, let response)):
+        case .watch(let watcher, _, let response):
             checker.observe(watcher: watcher, response: response, at: time)
             for violation in checker.takeViolations() {
                 ledger.violate(InvariantName.watchOrdered, at: violation.time, violation.detail)
             }
-        case .etcd(.operation), .etcd(.lease):
+        case .operation, .lease:
             break
         }
     }
@@ -65,16 +67,17 @@ struct LeaseTTLCheck: Checker {
     let invariants = [InvariantName.leaseTTL]
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        switch observation {
-        case .etcd(.ready(_, let ready)):
+        guard case .etcd(let etcd) = observation else { return }
+        switch etcd {
+        case .ready(_, let ready):
             guard !ready.committedEntries.isEmpty else { return }
             checker.observeCommitted(ready.committedEntries, at: time)
             for violation in checker.takeViolations() {
                 ledger.violate(InvariantName.leaseTTL, at: violation.time, violation.detail)
             }
-        case .etcd(.lease(_, let lease)):
+        case .lease(_, let lease):
             checker.observe(lease, at: time)
-        case .etcd(.started), .etcd(.operation), .etcd(.watch):
+        case .started, .operation, .watch:
             break
         }
     }

@@ -7,8 +7,15 @@ extension RecoveryPredicate {
         RecoveryPredicate(metric: Metric.etcdLeaderElected, sampled: { $0.etcdLeader != nil }),
         // A completed write proves the API is available to clients again: a quorum, a leader, a path.
         // Only a write issued after the fault counts (`notBefore`).
-        RecoveryPredicate(metric: Metric.apiAvailable, observed: { observation in
-            guard case .etcd(.operation(let operation)) = observation, let returned = operation.returned, operation.kind != .get else { return nil }
+        // In a control-plane run the admin clients' API writes (through the load balancer) count too.
+        RecoveryPredicate(metric: Metric.apiAvailable, observed: { observation, _ in
+            let operation: ClientOperation
+            switch observation {
+            case .etcd(.operation(let etcdOperation)): operation = etcdOperation
+            case .kube(.apiOperation(let apiOperation)): operation = apiOperation
+            case .etcd, .kube: return nil
+            }
+            guard let returned = operation.returned, operation.kind != .get else { return nil }
             return (returned, operation.called)
         }),
     ]

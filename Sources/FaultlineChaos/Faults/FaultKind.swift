@@ -16,6 +16,10 @@ public struct FaultKind: Sendable {
     let read: (@Sendable (inout FaultReading) -> FaultEffect?)?
     /// Draws a fault of this kind against `target` for the nemesis; nil when the nemesis cannot draw it.
     let draw: (@Sendable (inout SimRandom, FaultTarget) -> FaultEffect)?
+    /// Over as soon as injected (a kill: the cluster recovers by itself); takes no `duration`.
+    var instantaneous = false
+    /// Needs masters that run the control plane.
+    var needsControlPlane = false
 
     public var isImplemented: Bool { read != nil }
 
@@ -33,8 +37,31 @@ extension FaultKind {
                   summary: "The target machine crashes: all its processes stop, volatile state is lost, what etcd fsynced survives. Heals by restarting it.",
                   fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }),
         FaultKind(name: "etcd-member-crash",
-                  summary: "The etcd member on the target crashes (its process only). Heals by restarting it.",
-                  fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }),
+                  summary: "The etcd member on the target master crashes (its process only) and stays down until the fault heals.",
+                  fields: [], read: { $0.target().map { .processStop($0, .etcd) } }, draw: { _, target in .processStop(target, .etcd) }),
+        FaultKind(name: "apiserver-kill",
+                  summary: "Kills the target master's kube-apiserver; its kubelet restarts the static pod after the crash-loop back-off (10 s, doubling to 5 min). Instantaneous.",
+                  fields: [], read: { $0.target().map { .processKill($0, .kubeApiserver) } }, draw: { _, target in .processKill(target, .kubeApiserver) },
+                  instantaneous: true, needsControlPlane: true),
+        FaultKind(name: "scheduler-kill",
+                  summary: "Kills the target master's kube-scheduler (target scheduler-leader: the leading one); the kubelet restarts it after its back-off. Instantaneous.",
+                  fields: [], read: { $0.target().map { .processKill($0, .kubeScheduler) } }, draw: { _, target in .processKill(target, .kubeScheduler) },
+                  instantaneous: true, needsControlPlane: true),
+        FaultKind(name: "controller-manager-kill",
+                  summary: "Kills the target master's kube-controller-manager (target controller-manager-leader: the leading one); the kubelet restarts it after its back-off. Instantaneous.",
+                  fields: [], read: { $0.target().map { .processKill($0, .kubeControllerManager) } }, draw: { _, target in .processKill(target, .kubeControllerManager) },
+                  instantaneous: true, needsControlPlane: true),
+        FaultKind(name: "lb-crash",
+                  summary: "The load balancer in front of the apiservers crashes (every client connection through it is lost); it restarts at heal. Target load-balancer (the default).",
+                  fields: [], read: { reading in
+                      guard reading.values["target"] != nil else { return .crash(.named(ClusterLayout.loadBalancerName)) }
+                      guard let target = reading.target() else { return nil }
+                      guard target == .named(ClusterLayout.loadBalancerName) else {
+                          reading.reader.error(reading.item, reading.path + ".target", "lb-crash targets the load balancer (\(ClusterLayout.loadBalancerName))")
+                          return nil
+                      }
+                      return .crash(target)
+                  }, draw: nil, needsControlPlane: true),
         FaultKind(name: "etcd-data-loss",
                   summary: "The target crashes and restarts with an empty data directory (disk replaced). Unsafe in real etcd too: it can break Raft safety.",
                   fields: [], read: { $0.target().map { .dataLoss($0) } }, draw: nil),
@@ -74,7 +101,22 @@ extension FaultKind {
                   fields: ["offset", "drift-ppm"], read: { $0.timeSkew() },
                   draw: { random, target in .timeSkew(target, offset: .seconds(random.bernoulli(0.5) ? 30 : -30), driftPpm: 0) }),
         FaultKind(name: "pod-kill", summary: "Kills a pod's containers (needs the worker model).", fields: [], read: nil, draw: nil),
+        FaultKind(name: "load-balancer-fault", summary: "Degrades the load balancer (slow or wrong health checks); use lb-crash or a scenario's load-balancer settings for now.", fields: [], read: nil, draw: nil),
         FaultKind(name: "kubelet-service-kill", summary: "Stops a worker's kubelet (needs the worker model).", fields: [], read: nil, draw: nil),
         FaultKind(name: "container-runtime-kill", summary: "Kills a worker's container runtime (needs the worker model).", fields: [], read: nil, draw: nil),
     ]
+}
+
+extension ClusterProcess {
+    /// The fault kind that kills this process.
+    var killFaultName: String {
+        switch self {
+        case .kubeApiserver: return "apiserver-kill"
+        case .kubeScheduler: return "scheduler-kill"
+        case .kubeControllerManager: return "controller-manager-kill"
+        case .etcd: return "etcd-member-crash"
+        case .kubelet: return "kubelet-service-kill"
+        case .haproxy: return "lb-crash"
+        }
+    }
 }

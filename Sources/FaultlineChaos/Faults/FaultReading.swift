@@ -13,7 +13,9 @@ struct FaultReading {
     let layout: ClusterLayout
 
     /// Every name a fault's `target` may take besides a machine name, in the order hints list them.
-    static let selectorNames = ["etcd-leader", "etcd-follower", "random-master"]
+    var selectorNames: [String] {
+        ["etcd-leader", "etcd-follower", "random-master"] + (layout.controlPlane ? ["scheduler-leader", "controller-manager-leader"] : [])
+    }
 
     var machineDescription: String {
         layout.masters == 1 ? "a cluster of 1 master" : "a cluster of \(layout.masters) masters"
@@ -22,7 +24,7 @@ struct FaultReading {
     /// `target`: a machine by name or a selector resolved at injection time.
     mutating func target() -> FaultTarget? {
         guard let targetNode = values["target"] else {
-            reader.error(item, path, "missing required field \"target\" (a machine such as master-1, or \(Self.selectorNames.joined(separator: ", ")))")
+            reader.error(item, path, "missing required field \"target\" (a machine such as master-1, or \(selectorNames.joined(separator: ", ")))")
             return nil
         }
         guard let text = reader.string(targetNode, path + ".target") else { return nil }
@@ -32,6 +34,8 @@ struct FaultReading {
         switch text {
         case "etcd-leader": return .etcdLeader
         case "etcd-follower": return .etcdFollower
+        case "scheduler-leader" where layout.controlPlane: return .schedulerLeader
+        case "controller-manager-leader" where layout.controlPlane: return .controllerManagerLeader
         case "random-master":
             if let countNode = values["count"], let count = reader.int(countNode, path + ".count", 1...layout.masters) {
                 return .randomMasters(count: count)
@@ -39,7 +43,7 @@ struct FaultReading {
             return .randomMaster
         default:
             guard layout.machineNames.contains(text) else {
-                let hint = closestName(to: text, in: layout.machineNames + Self.selectorNames).map { "; did you mean \"\($0)\"?" } ?? ""
+                let hint = closestName(to: text, in: layout.machineNames + selectorNames).map { "; did you mean \"\($0)\"?" } ?? ""
                 reader.error(targetNode, path + ".target", "no machine \"\(text)\" in \(machineDescription)\(hint)")
                 return nil
             }
@@ -163,6 +167,10 @@ extension ScenarioReader {
                 continue
             }
             guard let kind = faultKind(kindNode, itemPath + ".kind"), let read = kind.read else { continue }
+            if kind.needsControlPlane && !plan.cluster.layout.controlPlane {
+                error(kindNode, itemPath + ".kind", "\(kind.name) needs masters that run the control plane (spec.cluster.controlPlane: true)")
+                continue
+            }
             for (key, value) in items where !Self.commonFaultFields.contains(key) && !kind.fields.contains(key) {
                 let owners = FaultKind.all.filter { $0.fields.contains(key) }.map(\.name)
                 error(value, itemPath + "." + key, "\"\(key)\" does not apply to \(kind.name) (it applies to \(owners.joined(separator: ", ")))")
@@ -173,7 +181,12 @@ extension ScenarioReader {
             }
             guard let at = duration(atNode, itemPath + ".at", allowZero: true) else { continue }
             var length: SimDuration?
-            if let durationNode = values["duration"] {
+            if kind.instantaneous {
+                if let durationNode = values["duration"] {
+                    error(durationNode, itemPath + ".duration", "\(kind.name) is instantaneous: the master's kubelet restarts the process; to keep a process down use node-crash or etcd-member-crash with a duration")
+                }
+                length = .zero
+            } else if let durationNode = values["duration"] {
                 length = duration(durationNode, itemPath + ".duration")
                 if let length, at + length > plan.duration {
                     error(durationNode, itemPath + ".duration", "the fault would heal at \(DurationText.format(at + length)), after the run ends at \(DurationText.format(plan.duration))")

@@ -13,6 +13,10 @@ struct ChaosObserver: ClusterObserver {
     /// The etcd test clients' history (for `--history`).
     var operations: [ClientOperation] = []
     var checkers: [any Checker]
+    /// The committed Kubernetes objects (control-plane runs only) and counts over them.
+    var committed: CommittedObjects?
+    var summary = KubeSummary()
+    var changes: [CommittedObjects.Change] = []
     /// The predicates of the metrics this run measures.
     let observedPredicates: [RecoveryPredicate]
     let sampledPredicates: [RecoveryPredicate]
@@ -21,6 +25,7 @@ struct ChaosObserver: ClusterObserver {
 
     init(plan: RunPlan) {
         checkers = CheckerSet.make(plan)
+        committed = plan.cluster.layout.controlPlane ? CommittedObjects() : nil
         // The scenario's order first (reports list invariants in declaration order), then the rest.
         for invariant in plan.checkedInvariants { ledger.declare(invariant) }
         for checker in checkers {
@@ -33,8 +38,16 @@ struct ChaosObserver: ClusterObserver {
 
     mutating func observe(_ observation: Observation, at time: SimInstant) {
         for index in checkers.indices { checkers[index].observe(observation, at: time, into: &ledger) }
+        if committed != nil {
+            committed!.observe(observation, into: &changes)
+            for change in changes {
+                summary.apply(change)
+                for index in checkers.indices { checkers[index].committed(change, at: time, into: &ledger) }
+            }
+            changes.removeAll(keepingCapacity: true)
+        }
         for predicate in observedPredicates {
-            if let proof = predicate.observed?(observation) {
+            if let proof = predicate.observed?(observation, time) {
                 recovery.satisfy(predicate.metric, at: proof.at, notBefore: proof.notBefore)
             }
         }
@@ -42,11 +55,15 @@ struct ChaosObserver: ClusterObserver {
         case .etcd(let etcd):
             if case .operation(let operation) = etcd { operations.append(operation) }
             if let entry = TimelineEntry.etcd(etcd, at: time) { timeline.append(entry) }
+        case .kube(let kube):
+            if let entry = TimelineEntry.kube(kube, at: time) { timeline.append(entry) }
         }
     }
 
     /// Sampled state: recovery predicates, liveness checkers, leader changes for the timeline.
-    mutating func sample(_ probe: ClusterProbe, at time: SimInstant) {
+    mutating func sample(_ sampled: ClusterProbe, at time: SimInstant) {
+        var probe = sampled
+        if committed != nil { summary.fill(&probe) }
         for predicate in sampledPredicates where recovery.isWaiting(for: predicate.metric) {
             if predicate.sampled?(probe) == true { recovery.satisfy(predicate.metric, at: time) }
         }

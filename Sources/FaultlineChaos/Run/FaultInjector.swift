@@ -9,6 +9,8 @@ struct FaultInjector {
     /// One thing a heal must undo.
     enum UndoStep {
         case restart(HostID)
+        /// Release a process held down by the fault, then restart it.
+        case releaseAndRestart(HostID)
         case wipeAndRestart(member: Int, HostID)
         case rollbackAndRestart(member: Int, HostID, fault: Int)
         case removeRules([Int])
@@ -46,8 +48,20 @@ struct FaultInjector {
         case .crash(let selector):
             machines = resolver.machines(selector, world, sim)
             for host in resolver.hosts(onMachines: machines, sim) {
-                sim.crash(host)
+                world.crashProcess(host, sim, reason: "machine crashed")
                 steps.append(.restart(host))
+            }
+        case .processStop(let selector, let process):
+            machines = resolver.machines(selector, world, sim)
+            for host in processHosts(machines, process, sim) {
+                world.setHeldDown(host, true)
+                world.crashProcess(host, sim, reason: "stopped by \(fault.kindName)")
+                steps.append(.releaseAndRestart(host))
+            }
+        case .processKill(let selector, let process):
+            machines = resolver.machines(selector, world, sim)
+            for host in processHosts(machines, process, sim) {
+                world.crashProcess(host, sim, reason: "killed by \(fault.kindName)")
             }
         case .dataLoss(let selector):
             machines = resolver.machines(selector, world, sim)
@@ -106,6 +120,9 @@ struct FaultInjector {
             switch step {
             case .restart(let host):
                 sim.restart(host)
+            case .releaseAndRestart(let host):
+                world.setHeldDown(host, false)
+                sim.restart(host)
             case .wipeAndRestart(let member, let host):
                 world.etcd.wipeDataDirectory(member: member)
                 sim.restart(host)
@@ -126,6 +143,11 @@ struct FaultInjector {
         fault.healedAt = sim.now
         injected[index] = fault
         return fault
+    }
+
+    /// The hosts of `process` on `machines` (masters that do not run it have none).
+    func processHosts(_ machines: [String], _ process: ClusterProcess, _ sim: ClusterSim) -> [HostID] {
+        machines.compactMap { sim.host(named: ClusterLayout.host($0, process)) }
     }
 
     /// The etcd members that run on `machines`.

@@ -20,16 +20,18 @@ public enum Metric {
     public static let schedulerLeaderAcquired = MetricID("scheduler.leader-acquired", "From injection until a kube-scheduler holds its Lease.")
     public static let controllerManagerLeaderAcquired = MetricID("controller-manager.leader-acquired", "From injection until a kube-controller-manager holds its Lease.")
     public static let lbBackendRemoved = MetricID("lb.backend-removed", "From injection until the load balancer stops sending to a dead apiserver.")
+    public static let lbBackendRestored = MetricID("lb.backend-restored", "From injection until the load balancer counts every apiserver up again.")
+    public static let podsBound = MetricID("pods.bound", "From injection until every active pod is bound to a node (committed in etcd).")
     public static let nodeNotReady = MetricID("node.not-ready", "From injection until the node controller marks the node NotReady.")
     public static let podsEvicted = MetricID("pods.evicted", "From injection until the node's pods are evicted.")
     public static let podsRescheduled = MetricID("pods.rescheduled", "From injection until the evicted pods run elsewhere.")
-    public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment is Available again.")
+    public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment has completed its rollout again (all replicas updated and available, as `kubectl rollout status` waits for).")
     public static let serviceAvailable = MetricID("service.available", "From injection until Service traffic succeeds again.")
 
     /// Every metric, in catalog order (`RecoveryPredicate.measures` tells which are measured yet).
     public static let all: [MetricID] = [
         etcdLeaderElected, apiAvailable, schedulerLeaderAcquired, controllerManagerLeaderAcquired, lbBackendRemoved,
-        nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable,
+        lbBackendRestored, podsBound, nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable,
     ]
 
     public static func named(_ name: String) -> MetricID? { all.first { $0.name == name } }

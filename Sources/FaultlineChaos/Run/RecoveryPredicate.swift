@@ -6,7 +6,7 @@ import FaultlineSim
 public struct RecoveryPredicate: Sendable {
     public let metric: MetricID
     let sampled: (@Sendable (ClusterProbe) -> Bool)?
-    let observed: (@Sendable (Observation) -> (at: SimInstant, notBefore: SimInstant)?)?
+    let observed: (@Sendable (Observation, SimInstant) -> (at: SimInstant, notBefore: SimInstant)?)?
 
     init(metric: MetricID, sampled: @escaping @Sendable (ClusterProbe) -> Bool) {
         self.metric = metric
@@ -14,14 +14,14 @@ public struct RecoveryPredicate: Sendable {
         self.observed = nil
     }
 
-    init(metric: MetricID, observed: @escaping @Sendable (Observation) -> (at: SimInstant, notBefore: SimInstant)?) {
+    init(metric: MetricID, observed: @escaping @Sendable (Observation, SimInstant) -> (at: SimInstant, notBefore: SimInstant)?) {
         self.metric = metric
         self.sampled = nil
         self.observed = observed
     }
 
     /// Every registered predicate, by component; a metric without one is not measured yet.
-    public static let all: [RecoveryPredicate] = etcd
+    public static let all: [RecoveryPredicate] = etcd + kube
 
     public static func measures(_ metric: MetricID) -> Bool { all.contains { $0.metric == metric } }
 }
@@ -29,6 +29,6 @@ public struct RecoveryPredicate: Sendable {
 /// Builds the checkers of a run, component by component.
 enum CheckerSet {
     static func make(_ plan: RunPlan) -> [any Checker] {
-        etcd(plan, checked: plan.checkedInvariants)
+        etcd(plan, checked: plan.checkedInvariants) + kube(plan, checked: plan.checkedInvariants)
     }
 }

@@ -13,6 +13,10 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
     case randomMaster
     /// `count` distinct random masters (e.g. quorum loss: 2 of 3).
     case randomMasters(count: Int)
+    /// The master whose kube-scheduler leads (holds its lease and runs) at injection time.
+    case schedulerLeader
+    /// The master whose kube-controller-manager leads at injection time.
+    case controllerManagerLeader
 
     public var description: String {
         switch self {
@@ -21,6 +25,8 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
         case .etcdFollower: return "etcd-follower"
         case .randomMaster: return "random-master"
         case .randomMasters(let count): return "random-masters(\(count))"
+        case .schedulerLeader: return "scheduler-leader"
+        case .controllerManagerLeader: return "controller-manager-leader"
         }
     }
 }
@@ -39,8 +45,13 @@ public enum PartitionShape: Sendable, Hashable {
 
 /// What a fault does while it is active. Each heals by undoing exactly what it did.
 public enum FaultEffect: Sendable, Hashable {
-    /// `node-crash` / `etcd-member-crash`: the host crashes (volatile state lost) and restarts at heal.
+    /// `node-crash`: every process of the machine crashes (volatile state lost); all restart at heal.
     case crash(FaultTarget)
+    /// `etcd-member-crash`: one process of the target master stops (crashes) and stays down until heal.
+    case processStop(FaultTarget, ClusterProcess)
+    /// `apiserver-kill`, `scheduler-kill`, `controller-manager-kill`: the process is killed; the master's
+    /// kubelet restarts it after its crash-loop back-off. Instantaneous: nothing to heal.
+    case processKill(FaultTarget, ClusterProcess)
     /// `etcd-data-loss`: the host crashes and restarts at heal with an EMPTY data directory.
     case dataLoss(FaultTarget)
     /// `etcd-data-rollback`: the host crashes and restarts at heal with its data directory as it was
@@ -63,6 +74,8 @@ public enum FaultEffect: Sendable, Hashable {
     public var kindName: String {
         switch self {
         case .crash: return "node-crash"
+        case .processStop: return "etcd-member-crash"
+        case .processKill(_, let process): return process.killFaultName
         case .dataLoss: return "etcd-data-loss"
         case .dataRollback: return "etcd-data-rollback"
         case .partition: return "network-partition"

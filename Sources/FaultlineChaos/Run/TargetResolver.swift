@@ -20,6 +20,10 @@ struct TargetResolver {
             return random.choose(from: layout.masterNames).map { [$0] } ?? []
         case .randomMasters(let count):
             return Array(random.shuffled(layout.masterNames).prefix(count)).sorted { $0.compare(numerically: $1) }
+        case .schedulerLeader:
+            return [layout.masterNames[world.leader(of: .kubeScheduler, sim) ?? random.uniform(0..<layout.masters)]]
+        case .controllerManagerLeader:
+            return [layout.masterNames[world.leader(of: .kubeControllerManager, sim) ?? random.uniform(0..<layout.masters)]]
         }
     }
 

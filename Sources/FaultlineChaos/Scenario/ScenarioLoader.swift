@@ -294,7 +294,8 @@ struct ScenarioReader {
     }
 
     mutating func readSpec(_ node: Node, into plan: inout RunPlan) {
-        let allowed = ["duration", "cluster", "network", "storage", "workload", "faults", "nemesis", "invariants", "expectations", "convergence"]
+        let allowed = ["duration", "cluster", "network", "storage", "workload", "nodes", "workloads", "actions", "faults", "nemesis", "invariants", "expectations", "convergence"]
+        var kubeNodes: [(String, Node)] = []
         guard let spec = fields(node, "spec", allowed: allowed) else { return }
         var faultNodes: Node?
         for (key, value) in spec {
@@ -311,6 +312,7 @@ struct ScenarioReader {
                     if let latency = latency(fieldValue, path + "." + field) { plan.storageLatency = latency }
                 }
             case "workload": readWorkload(value, path, into: &plan)
+            case "nodes", "workloads", "actions": kubeNodes.append((key, value))
             case "faults": faultNodes = value
             case "nemesis": plan.nemesis = readNemesis(value, path)
             case "invariants":
@@ -351,14 +353,59 @@ struct ScenarioReader {
                 preconditionFailure("field \(key) was allowed but not handled")
             }
         }
+        readKubeObjects(kubeNodes, into: &plan)
         if let faultNodes { readFaults(faultNodes, "spec.faults", into: &plan) }
         if let nemesis = plan.nemesis, nemesis.safetyPhase >= plan.duration {
             error(node, "spec.nemesis.safetyPhase", "the safety phase (\(DurationText.format(nemesis.safetyPhase))) must end before the run does (\(DurationText.format(plan.duration))), to leave a liveness phase")
         }
     }
 
+    /// `spec.nodes`, `spec.workloads` and `spec.actions`, after the cluster (they need the control plane).
+    mutating func readKubeObjects(_ items: [(String, Node)], into plan: inout RunPlan) {
+        for (key, value) in items {
+            let path = "spec." + key
+            guard var controlPlane = plan.cluster.controlPlane else {
+                error(value, path, "\"\(key)\" needs \"spec.cluster.controlPlane: true\"")
+                continue
+            }
+            switch key {
+            case "nodes":
+                for (index, item) in (list(value, path) ?? []).enumerated() {
+                    for object in readNodeDeclaration(item, path + "[\(index)]") ?? [] {
+                        guard case .node(let node) = object else { continue }
+                        if controlPlane.nodes.contains(where: { $0.metadata.name == node.metadata.name }) || plan.cluster.layout.masterNames.contains(node.metadata.name) {
+                            error(item, path + "[\(index)]", "node \"\(node.metadata.name)\" is declared twice")
+                        } else {
+                            controlPlane.nodes.append(node)
+                        }
+                    }
+                }
+            case "workloads":
+                for (index, item) in (list(value, path) ?? []).enumerated() {
+                    guard let object = readManifest(item, path + "[\(index)]") else { continue }
+                    if controlPlane.workloads.contains(where: { $0.registryKey == object.registryKey }) {
+                        error(item, path + "[\(index)]", "\(object.resource.kindName) \(object.metadata.namespace)/\(object.metadata.name) is declared twice")
+                    } else {
+                        controlPlane.workloads.append(object)
+                    }
+                }
+            default:
+                readActions(value, path, duration: plan.duration, into: &controlPlane)
+            }
+            plan.cluster.controlPlane = controlPlane
+        }
+        plan.cluster.layout.nodeNames = plan.cluster.controlPlane?.nodes.map(\.metadata.name) ?? []
+        // One admin client at least: it applies the declared nodes and workloads at the start and runs
+        // the scenario's actions.
+        plan.cluster.layout.apiClients = plan.cluster.controlPlane.map { _ in max(1, plan.cluster.apiLoad.clients) } ?? 0
+    }
+
     mutating func readCluster(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["masters", "workers", "etcd"]) ?? [] {
+        let controlPlaneFields = ["kube-apiserver", "load-balancer", "leader-election", "kube-scheduler"]
+        var controlPlane = plan.cluster.controlPlane ?? ControlPlaneSpec(masters: plan.memberCount)
+        var enabled: Bool?
+        var flagNodes: [(String, Node)] = []
+        for (key, value) in fields(node, path, allowed: ["masters", "workers", "etcd", "controlPlane"] + controlPlaneFields) ?? [] {
             let fieldPath = path + "." + key
             switch key {
             case "masters":
@@ -371,9 +418,22 @@ struct ScenarioReader {
                 if let count = int(value, fieldPath, 0...5000), count > 0 {
                     error(value, fieldPath, "worker nodes are not supported yet (the etcd model has masters only); use 0")
                 }
+            case "controlPlane":
+                enabled = bool(value, fieldPath)
+            case "kube-apiserver": readApiserverFlags(value, fieldPath, into: &controlPlane); flagNodes.append((key, value))
+            case "load-balancer": readLoadBalancer(value, fieldPath, into: &controlPlane.loadBalancer); flagNodes.append((key, value))
+            case "leader-election": readLeaderElection(value, fieldPath, into: &controlPlane.leaderElection); flagNodes.append((key, value))
+            case "kube-scheduler": readSchedulerFlags(value, fieldPath, into: &controlPlane); flagNodes.append((key, value))
             default:
                 readEtcdFlags(value, fieldPath, into: &plan.flags)
             }
+        }
+        if enabled == true {
+            controlPlane.loadBalancer.backendCount = plan.memberCount
+            plan.cluster.controlPlane = controlPlane
+            plan.cluster.layout.controlPlane = true
+        } else {
+            for (key, value) in flagNodes { error(value, path + "." + key, "\"\(key)\" needs \"controlPlane: true\" (masters that run the Kubernetes control plane)") }
         }
     }
 
@@ -475,8 +535,14 @@ struct ScenarioReader {
     }
 
     mutating func readWorkload(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers", "etcdLeaseHolders"]) ?? [] {
+        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers", "etcdLeaseHolders", "apiClients"]) ?? [] {
             let clientPath = path + "." + key
+            if key == "apiClients" {
+                var load = plan.cluster.apiLoad
+                readApiLoad(value, clientPath, into: &load)
+                plan.cluster.apiLoad = load
+                continue
+            }
             if key == "etcdLeaseHolders" {
                 for (field, fieldValue) in fields(value, clientPath, allowed: ["holders", "ttl", "holdTime"]) ?? [] {
                     let fieldPath = clientPath + "." + field

@@ -62,23 +62,38 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
 /// Invariant: as for messages, an etcd timer's digest is its sub-enum's.
 public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
     case etcd(EtcdTimer)
+    case lb(LoadBalancerTimer)
+    case supervisor(SupervisorTimer)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {
         case .etcd(let timer): return timer.traceDigest
+        case .lb(let timer): return timer.traceDigest
+        case .supervisor(let timer): return timer.traceDigest
         }
     }
 
     public var description: String {
         switch self {
         case .etcd(let timer): return timer.description
+        case .lb(let timer): return timer.description
+        case .supervisor(let timer): return timer.description
         }
     }
 
+    @inlinable public var supervisor: SupervisorTimer? {
+        if case .supervisor(let timer) = self { return timer }
+        return nil
+    }
+
     @inlinable public var etcd: EtcdTimer? {
-        switch self {
-        case .etcd(let timer): return timer
-        }
+        if case .etcd(let timer) = self { return timer }
+        return nil
+    }
+
+    @inlinable public var lb: LoadBalancerTimer? {
+        if case .lb(let timer) = self { return timer }
+        return nil
     }
 }
 

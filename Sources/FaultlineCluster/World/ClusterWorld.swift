@@ -7,6 +7,10 @@ public struct ClusterSpec: Sendable {
     public var etcdWorkload: ClientWorkload
     /// How long an fsync takes on a master's disk.
     public var storageLatency: LatencyDistribution
+    /// The Kubernetes control plane, when the masters run one (`layout.controlPlane`).
+    public var controlPlane: ControlPlaneSpec?
+    /// The admin clients' background API load.
+    public var apiLoad = ApiLoad()
 
     public init(layout: ClusterLayout, etcdFlags: EtcdFlags, etcdWorkload: ClientWorkload, storageLatency: LatencyDistribution) {
         self.layout = layout

@@ -18,6 +18,30 @@ public enum EtcdObservation {
 /// anything back from its observer.
 public enum Observation {
     case etcd(EtcdObservation)
+    case kube(KubeObservation)
+}
+
+/// What the Kubernetes components report.
+public enum KubeObservation {
+    /// The load balancer's health checks marked backend (apiserver index) up or down.
+    case loadBalancerBackend(backend: Int, up: Bool)
+    /// An apiserver's readiness (`/readyz`) changed.
+    case apiserverReadiness(apiserver: Int, ready: Bool, reason: String)
+    /// A leader-elected process started leading lease `lease` (`kube-system/kube-scheduler`).
+    case leaderStarted(lease: String, identity: String)
+    /// It stopped leading (renew deadline passed, lease lost) or its process ended while leading.
+    case leaderStopped(lease: String, identity: String, reason: String)
+    /// A leader-elected process sent a write as leader: whether it still believed it led, and whether
+    /// its own clock had passed its renew deadline (it must have stopped by then).
+    case leaderAction(lease: String, identity: String, leading: Bool, pastRenewDeadline: Bool, action: String)
+    /// An admin client's operation on the API, in the history format of the etcd clients (a
+    /// ConfigMap-like key per object; `returned == nil` when the outcome is unknown).
+    case apiOperation(ClientOperation)
+    /// A watcher (informer) received an event with `resourceVersion` on a watch of `resource`;
+    /// `resumedFrom` is the resourceVersion the watch was started after (0: a fresh list and watch).
+    case watchEventReceived(watcher: String, resource: ResourceKind, resourceVersion: Int64, resumedFrom: Int64)
+    /// A watcher listed `resource` afresh at `resourceVersion` (a relist resets what it has seen).
+    case relisted(watcher: String, resource: ResourceKind, resourceVersion: Int64)
 }
 
 /// Receives the model's observations, in event order, at the simulated time they happen.

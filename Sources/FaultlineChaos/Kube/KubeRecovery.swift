@@ -1,0 +1,17 @@
+import FaultlineCluster
+import FaultlineSim
+
+extension RecoveryPredicate {
+    /// How the control plane's metrics are decided.
+    static let kube: [RecoveryPredicate] = [
+        RecoveryPredicate(metric: Metric.schedulerLeaderAcquired, sampled: { $0.schedulerLeads }),
+        RecoveryPredicate(metric: Metric.controllerManagerLeaderAcquired, sampled: { $0.controllerManagerLeads }),
+        RecoveryPredicate(metric: Metric.lbBackendRestored, sampled: { $0.backends > 0 && $0.backendsUp == $0.backends }),
+        RecoveryPredicate(metric: Metric.lbBackendRemoved, observed: { observation, time in
+            guard case .kube(.loadBalancerBackend(_, up: false)) = observation else { return nil }
+            return (time, time)
+        }),
+        RecoveryPredicate(metric: Metric.podsBound, sampled: { $0.unboundPods == 0 }),
+        RecoveryPredicate(metric: Metric.deploymentAvailable, sampled: { $0.deployments > 0 && $0.incompleteDeployments == 0 }),
+    ]
+}
