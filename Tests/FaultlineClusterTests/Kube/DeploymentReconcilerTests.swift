@@ -284,4 +284,52 @@ private let now = SimInstant.start + .seconds(1_000)
         #expect(status.availableReplicas == 11)
         #expect(status.unavailableReplicas == 2)  // 13 desired by spec - 11 available
     }
+
+    /// A whole rollout against a toy ReplicaSet controller whose pods become available one sync
+    /// after they are created: surge and availability bounds hold at every step, and it completes.
+    @Test func aRolloutConvergesWithinItsSurgeAndAvailabilityBounds() throws {
+        var deployment = makeDeployment(replicas: 10, image: "v2", revision: 1)
+        var sets = [makeReplicaSet("v1", revision: 1, replicas: 10, desired: 10, surge: 3, created: 0, uid: 1)]
+        var nextUID: UInt64 = 2
+        var steps = 0
+        while !(deployment.isComplete && sets.allSatisfy { $0.spec.template.spec.containers[0].image == "v2" || $0.spec.replicas == 0 }) {
+            steps += 1
+            try #require(steps < 40)
+            let result = DeploymentReconciler.sync(deployment, replicaSets: sets, now: now)
+            for action in result.actions {
+                switch action {
+                case .create(.replicaSet(var set)):
+                    set.metadata.uid = nextUID
+                    nextUID += 1
+                    sets.append(set)
+                case .update(.replicaSet(let set)):
+                    let index = try #require(sets.firstIndex { $0.metadata.uid == set.metadata.uid })
+                    let status = sets[index].status
+                    sets[index] = set
+                    sets[index].status = status
+                case .update(.deployment(let written)):
+                    deployment.metadata.annotations = written.metadata.annotations
+                case .updateStatus(.deployment(let written)):
+                    deployment.status = written.status
+                default:
+                    Issue.record("unexpected action \(action)")
+                }
+            }
+            #expect(sets.reduce(0) { $0 + $1.spec.replicas } <= 13)
+            // The toy ReplicaSet controller: last sync's pods are now available, scale-downs are immediate.
+            for index in sets.indices {
+                let spec = sets[index].spec.replicas
+                sets[index].status.availableReplicas = min(spec, sets[index].status.replicas)
+                sets[index].status.readyReplicas = sets[index].status.availableReplicas
+                sets[index].status.replicas = spec
+                sets[index].status.observedGeneration = sets[index].metadata.generation
+            }
+            #expect(sets.reduce(0) { $0 + $1.status.availableReplicas } >= 8)
+        }
+        #expect(sets.count == 2)
+        #expect(sets.map(\.spec.replicas) == [0, 10])
+        #expect(deployment.metadata.annotations["deployment.kubernetes.io/revision"] == "2")
+        // Old/new sizes by sync: 8/3, 8/5, 5/5, 5/8, 3/8, 3/10, 0/10, then the status catches up.
+        #expect(steps == 8)
+    }
 }
