@@ -64,9 +64,13 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
     case etcd(EtcdTimer)
     case lb(LoadBalancerTimer)
     case supervisor(SupervisorTimer)
+    case process(ProcessTimer)
+    case apiserver(ApiServerTimer)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {
+        case .process(let timer): return timer.traceDigest
+        case .apiserver(let timer): return timer.traceDigest
         case .etcd(let timer): return timer.traceDigest
         case .lb(let timer): return timer.traceDigest
         case .supervisor(let timer): return timer.traceDigest
@@ -78,7 +82,19 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
         case .etcd(let timer): return timer.description
         case .lb(let timer): return timer.description
         case .supervisor(let timer): return timer.description
+        case .process(let timer): return timer.description
+        case .apiserver(let timer): return "\(timer)"
         }
+    }
+
+    @inlinable public var process: ProcessTimer? {
+        if case .process(let timer) = self { return timer }
+        return nil
+    }
+
+    @inlinable public var apiserver: ApiServerTimer? {
+        if case .apiserver(let timer) = self { return timer }
+        return nil
     }
 
     @inlinable public var supervisor: SupervisorTimer? {

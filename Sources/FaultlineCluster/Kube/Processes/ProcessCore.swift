@@ -17,6 +17,10 @@ public struct ApiProcess<Logic: ProcessLogic> {
     public typealias Event = ComponentEvent<ApiClientBound, ProcessTimer>
 
     enum ElectorCall { case get, write }
+    enum ElectorAnswer {
+        case success(ApiResult)
+        case failure(ClientFailure)
+    }
 
     public let host: HostID
     public let identity: String
@@ -165,7 +169,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
 
     // MARK: Leader election
 
-    mutating func electorAnswer<O: ClusterObserver>(_ tag: UInt64, _ answer: Result<ApiResult, ClientFailure>, _ sim: ClusterSim, _ observer: inout O) {
+    mutating func electorAnswer<O: ClusterObserver>(_ tag: UInt64, _ answer: ElectorAnswer, _ sim: ClusterSim, _ observer: inout O) {
         guard let call = electorCall, call.tag == tag, elector != nil else { return }
         electorCall = nil
         let localNow = sim.localTime(of: host)
