@@ -58,7 +58,7 @@ struct ClientWatch: Sendable {
 ///   from `random` only.
 /// - A restart (`start`) forgets every volatile table: connections, watches, pending etcd requests and
 ///   the watch cache; the epoch in every id makes late answers and timers from before it ignored.
-public struct ApiServer {
+public struct ApiServer: Sendable {
     public let index: Int
     public let host: HostID
     public let config: ApiServerConfig

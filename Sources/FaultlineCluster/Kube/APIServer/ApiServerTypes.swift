@@ -127,7 +127,7 @@ public enum ApiServerObservation: Sendable, Hashable {
 }
 
 /// What one step of the apiserver asks its host to do. Reused between steps (`clear()` keeps capacity).
-public struct ApiServerOutput {
+public struct ApiServerOutput: Sendable {
     public var toClients: [(HostID, ApiClientBound)] = []
     public var toEtcd: [(HostID, EtcdServerBound)] = []
     public var timers: [(afterMs: Int64, ApiServerTimer)] = []
