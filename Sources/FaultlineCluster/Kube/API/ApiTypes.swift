@@ -64,6 +64,9 @@ public struct ApiRequest: Sendable, Hashable {
     public var labelSelector = StringPairs()
     /// list / watch: `fieldSelector=spec.nodeName=<name>` (kubelets watch only their pods).
     public var nodeNameSelector: String?
+    /// delete: `DeleteOptions.gracePeriodSeconds` (nil: the object's default; 0: delete at once, as
+    /// the kubelet does once a pod's containers are gone, or `kubectl delete --grace-period=0 --force`).
+    public var gracePeriodSeconds: Int64?
 
     public init(id: UInt64, user: ApiUser, verb: ApiVerb, resource: ResourceKind, namespace: String = "", name: String = "") {
         self.id = id
