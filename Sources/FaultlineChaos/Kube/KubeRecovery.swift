@@ -15,3 +15,14 @@ extension RecoveryPredicate {
         RecoveryPredicate(metric: Metric.deploymentAvailable, sampled: { $0.deployments > 0 && $0.incompleteDeployments == 0 }),
     ]
 }
+
+extension ClusterProbe {
+    /// Samples the control plane's state (leaders, load-balancer backends).
+    mutating func sampleKube<O>(_ world: ClusterWorld<O>, _ sim: ClusterSim) {
+        guard let kube = world.kube else { return }
+        schedulerLeads = kube.leader(of: .kubeScheduler, sim) != nil
+        controllerManagerLeads = kube.leader(of: .kubeControllerManager, sim) != nil
+        backends = kube.loadBalancer.backendHosts.count
+        backendsUp = kube.loadBalancer.state.upBackends.count
+    }
+}

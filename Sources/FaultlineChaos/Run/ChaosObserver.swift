@@ -42,6 +42,13 @@ struct ChaosObserver: ClusterObserver {
             committed!.observe(observation, into: &changes)
             for change in changes {
                 summary.apply(change)
+                if case .pod(let pod) = change.after, let node = pod.spec.nodeName {
+                    var wasBound = false
+                    if case .pod(let before) = change.before, before.spec.nodeName != nil { wasBound = true }
+                    if !wasBound {
+                        timeline.append(TimelineEntry(at: time, kind: "pod-bound", subject: "\(pod.metadata.namespace)/\(pod.metadata.name)", detail: node))
+                    }
+                }
                 for index in checkers.indices { checkers[index].committed(change, at: time, into: &ledger) }
             }
             changes.removeAll(keepingCapacity: true)

@@ -72,6 +72,7 @@ struct ChaosRun {
     mutating func sample() {
         var probe = ClusterProbe()
         probe.sampleEtcd(world, sim)
+        probe.sampleKube(world, sim)
         world.observer.sample(probe, at: sim.now)
     }
 

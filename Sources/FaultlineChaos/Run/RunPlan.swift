@@ -201,5 +201,6 @@ public struct RunPlan: Sendable {
         guard invariants.isEmpty else { return invariants }
         return InvariantName.etcdSafety + (workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
             + (workload.leaseHolders > 0 ? [InvariantName.leaseTTL] : [])
+            + (cluster.layout.controlPlane ? InvariantName.controlPlaneSafety : [])
     }
 }

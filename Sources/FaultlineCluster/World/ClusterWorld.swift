@@ -29,19 +29,14 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
     public typealias Message = ClusterMessage
     public typealias TimerTag = ClusterTimer
 
-    /// What runs on a host, by host index.
-    enum Role {
-        case etcdMember(Int)
-        case etcdClient(Int)
-        case etcdWatcher(Int)
-        case etcdLeaseHolder(Int)
-        case unassigned
-    }
-
     public let layout: ClusterLayout
     public var etcd: EtcdComponent
+    /// The Kubernetes control plane, when the masters run one.
+    public var kube: ControlPlaneComponent?
     public var observer: Observer
-    var roles: [Role]
+    var roles: [ClusterRole]
+    /// Processes a fault keeps stopped until it heals (the master's kubelet leaves them alone), by host index.
+    var heldDown: [Bool]
 
     /// Registers every host on `sim` in `layout.hostNames` order.
     public init(sim: ClusterSim, spec: ClusterSpec, observer: Observer) {
@@ -50,12 +45,17 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
         self.observer = observer
         self.etcd = EtcdComponent(sim: sim, layout: spec.layout, flags: spec.etcdFlags, workload: spec.etcdWorkload,
                                   storageLatency: spec.storageLatency)
-        var roles = Array(repeating: Role.unassigned, count: sim.hostCount)
+        if spec.layout.controlPlane, let controlPlane = spec.controlPlane {
+            kube = ControlPlaneComponent(sim: sim, layout: spec.layout, spec: controlPlane, apiLoad: spec.apiLoad, etcdMembers: etcd.memberHosts)
+        }
+        var roles = Array(repeating: ClusterRole.unassigned, count: sim.hostCount)
         for (index, host) in etcd.memberHosts.enumerated() { roles[Int(host.index)] = .etcdMember(index) }
         for (index, host) in etcd.clientHosts.enumerated() { roles[Int(host.index)] = .etcdClient(index) }
         for (index, host) in etcd.watcherHosts.enumerated() { roles[Int(host.index)] = .etcdWatcher(index) }
         for (index, host) in etcd.leaseHolderHosts.enumerated() { roles[Int(host.index)] = .etcdLeaseHolder(index) }
+        for (host, role) in kube?.roles() ?? [] { roles[Int(host.index)] = role }
         self.roles = roles
+        self.heldDown = Array(repeating: false, count: sim.hostCount)
         precondition(sim.allHosts.map { sim.name(of: $0) } == spec.layout.hostNames, "hosts must be registered in layout order")
     }
 
@@ -74,10 +74,45 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
         case .etcdLeaseHolder(let index):
             guard let narrowed = event.kind.narrowed({ $0.etcdClient }, { $0.etcd }) else { return misrouted(event, sim) }
             etcd.handleLeaseHolder(index, narrowed, host: host, sim, &observer)
+        case .apiserver(let index):
+            guard let narrowed = event.kind.narrowed(ApiserverInput.from, { $0.apiserver }) else { return misrouted(event, sim) }
+            kube!.handleApiserver(index, narrowed, sim, &observer)
+        case .loadBalancer:
+            guard let narrowed = event.kind.narrowed(LoadBalancerInput.from, { $0.lb }) else { return misrouted(event, sim) }
+            kube!.handleLoadBalancer(narrowed, sim, &observer)
+        case .masterKubelet(let index):
+            guard let narrowed = event.kind.narrowed({ _ -> Never? in nil }, { $0.supervisor }) else { return misrouted(event, sim) }
+            let held = heldDown
+            kube!.handleSupervisor(index, narrowed, sim, heldDown: { held[Int($0.index)] })
+        case .scheduler(let index):
+            guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
+            kube!.handleScheduler(index, narrowed, sim, &observer)
+        case .controllerManager(let index):
+            guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
+            kube!.handleControllerManager(index, narrowed, sim, &observer)
+        case .admin(let index):
+            guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
+            kube!.handleAdmin(index, narrowed, sim, &observer)
+        case .nodeAgent(let index):
+            guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
+            kube!.handleNodeAgent(index, narrowed, sim, &observer)
         case .unassigned:
             preconditionFailure("event for host \(sim.name(of: host)), which runs nothing")
         }
     }
+
+    /// Crashes a process host (a fault, or the process exiting): components end what it held first.
+    public mutating func crashProcess(_ host: HostID, _ sim: ClusterSim, reason: String) {
+        guard sim.state(of: host) != .crashed else { return }
+        kube?.processCrashed(host, sim, &observer, reason: reason)
+        sim.crash(host)
+    }
+
+    /// Holds a process down until a fault heals (the master's kubelet does not restart it meanwhile).
+    public mutating func setHeldDown(_ host: HostID, _ held: Bool) { heldDown[Int(host.index)] = held }
+
+    /// The master whose scheduler or controller-manager runs and leads, if any.
+    public func leader(of process: ClusterProcess, _ sim: ClusterSim) -> Int? { kube?.leader(of: process, sim) }
 
     func misrouted(_ event: SimEvent<ClusterMessage, ClusterTimer>, _ sim: ClusterSim) {
         switch event.kind {
