@@ -315,6 +315,15 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
         return SimInstant(nanosecondsSinceStart: t + drift + record.clockOffset)
     }
 
+    /// The host's monotonic clock: it runs at the drifted rate but ignores offset jumps (Go's
+    /// monotonic reading, which client-go's deadlines and `observedTime` compare).
+    @inlinable public func monotonicTime(of host: HostID) -> SimInstant {
+        let record = hosts[Int(host.index)]
+        let t = now.nanosecondsSinceStart
+        let drift = (t / 1_000_000) * record.driftPpm + (t % 1_000_000) * record.driftPpm / 1_000_000
+        return SimInstant(nanosecondsSinceStart: t + drift)
+    }
+
     /// Converts a duration measured by the host's clock into global simulated time.
     @inlinable @inline(__always) func globalDuration(_ local: SimDuration, on index: Int) -> Int64 {
         let ppm = hosts[index].driftPpm

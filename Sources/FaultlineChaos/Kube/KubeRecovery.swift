@@ -6,7 +6,10 @@ extension RecoveryPredicate {
     static let kube: [RecoveryPredicate] = [
         RecoveryPredicate(metric: Metric.schedulerLeaderAcquired, sampled: { $0.schedulerLeads }),
         RecoveryPredicate(metric: Metric.controllerManagerLeaderAcquired, sampled: { $0.controllerManagerLeads }),
-        RecoveryPredicate(metric: Metric.lbBackendRestored, sampled: { $0.backends > 0 && $0.backendsUp == $0.backends }),
+        RecoveryPredicate(metric: Metric.lbBackendRestored, observed: { observation, time in
+            guard case .kube(.loadBalancerBackend(_, up: true)) = observation else { return nil }
+            return (time, time)
+        }),
         RecoveryPredicate(metric: Metric.lbBackendRemoved, observed: { observation, time in
             guard case .kube(.loadBalancerBackend(_, up: false)) = observation else { return nil }
             return (time, time)

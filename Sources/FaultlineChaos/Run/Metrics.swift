@@ -20,7 +20,7 @@ public enum Metric {
     public static let schedulerLeaderAcquired = MetricID("scheduler.leader-acquired", "From injection until a kube-scheduler holds its Lease.")
     public static let controllerManagerLeaderAcquired = MetricID("controller-manager.leader-acquired", "From injection until a kube-controller-manager holds its Lease.")
     public static let lbBackendRemoved = MetricID("lb.backend-removed", "From injection until the load balancer stops sending to a dead apiserver.")
-    public static let lbBackendRestored = MetricID("lb.backend-restored", "From injection until the load balancer counts every apiserver up again.")
+    public static let lbBackendRestored = MetricID("lb.backend-restored", "From injection until the load balancer marks an apiserver up again (after it had been marked down).")
     public static let podsBound = MetricID("pods.bound", "From injection until every active pod is bound to a node (committed in etcd).")
     public static let nodeNotReady = MetricID("node.not-ready", "From injection until the node controller marks the node NotReady.")
     public static let podsEvicted = MetricID("pods.evicted", "From injection until the node's pods are evicted.")

@@ -41,7 +41,7 @@ public struct ControlPlaneComponent {
             config.bugs = spec.apiserverBugs
             return ApiServer(index: master, host: apiserverHosts[master], config: config, random: sim.randomStream("kube-apiserver.\(master)"))
         }
-        loadBalancer = LoadBalancerComponent(host: lbHost, backendHosts: apiserverHosts, config: spec.loadBalancer)
+        loadBalancer = LoadBalancerComponent(host: lbHost, backendHosts: apiserverHosts, machineHosts: kubeletHosts, config: spec.loadBalancer)
         supervisors = (0..<masters).map { master in
             StaticPodSupervisor(host: kubeletHosts[master], podHosts: [etcdMembers[master], apiserverHosts[master], schedulerHosts[master], managerHosts[master]])
         }

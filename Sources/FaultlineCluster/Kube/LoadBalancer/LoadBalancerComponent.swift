@@ -33,16 +33,21 @@ public struct LoadBalancerComponent {
 
     public let host: HostID
     public let backendHosts: [HostID]
+    /// A host on each backend's machine that is up while the machine is (its kubelet): a crashed
+    /// backend process on a running machine refuses connections at once (the kernel answers RST),
+    /// while a crashed or unreachable machine answers nothing.
+    let machineHosts: [HostID]
     let config: LoadBalancerConfig
     public private(set) var state: LoadBalancerState
     /// The client host of each open connection (lookups only).
     var clientOf: [UInt64: HostID] = [:]
     var outputs: [LoadBalancerOutput] = []
 
-    public init(host: HostID, backendHosts: [HostID], config: LoadBalancerConfig) {
-        precondition(config.backendCount == backendHosts.count, "one backend per apiserver")
+    public init(host: HostID, backendHosts: [HostID], machineHosts: [HostID], config: LoadBalancerConfig) {
+        precondition(config.backendCount == backendHosts.count && machineHosts.count == backendHosts.count, "one backend per apiserver")
         self.host = host
         self.backendHosts = backendHosts
+        self.machineHosts = machineHosts
         self.config = config
         self.state = LoadBalancerState(config: config)
     }
@@ -77,6 +82,11 @@ public struct LoadBalancerComponent {
                 perform(sim)  // the forward (or refusal) must precede the request
             }
             guard let backend = state.backend(of: connection) else { return }
+            if refuses(backend, sim) {
+                state.backendConnectionFailed(connection, into: &outputs)
+                perform(sim)
+                return
+            }
             sim.send(.api(message), from: host, to: backendHosts[backend])
         case .close(let connection):
             if let backend = state.backend(of: connection) { sim.send(.api(message), from: host, to: backendHosts[backend]) }
@@ -97,6 +107,12 @@ public struct LoadBalancerComponent {
         sim.send(.apiClient(message), from: host, to: client)
     }
 
+    /// True when the backend's process is down but its machine runs and is reachable: connecting gets RST.
+    func refuses(_ backend: Int, _ sim: ClusterSim) -> Bool {
+        sim.state(of: backendHosts[backend]) == .crashed && sim.state(of: machineHosts[backend]) == .up
+            && sim.canReach(from: host, to: machineHosts[backend])
+    }
+
     /// Carries out the state machine's outputs.
     mutating func perform<O: ClusterObserver>(_ sim: ClusterSim, _ observer: inout O) {
         for output in outputs {
@@ -113,6 +129,11 @@ public struct LoadBalancerComponent {
             case .setCheckTimer(let afterMs):
                 sim.setTimer(on: host, after: .milliseconds(afterMs), .lb(.check))
             case .sendProbe(let backend, let probeID, let mode, let timeoutMs):
+                if refuses(backend, sim) {
+                    // Connection refused: the check fails after a round trip, not after its timeout.
+                    sim.setTimer(on: host, after: .milliseconds(1), .lb(.probeTimeout(backend: backend, probeID: probeID)))
+                    continue
+                }
                 sim.send(.api(.probe(probeID: probeID, mode)), from: host, to: backendHosts[backend])
                 sim.setTimer(on: host, after: .milliseconds(timeoutMs), .lb(.probeTimeout(backend: backend, probeID: probeID)))
             case .forward:

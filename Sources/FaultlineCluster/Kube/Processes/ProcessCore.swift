@@ -57,7 +57,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
     public var leading: Bool { elector?.isLeading ?? true }
 
     func view(_ sim: ClusterSim) -> ProcessView {
-        ProcessView(now: sim.now, localNow: sim.localTime(of: host), leading: leading)
+        ProcessView(now: sim.now, localNow: sim.monotonicTime(of: host), leading: leading)
     }
 
     mutating func handle<O: ClusterObserver>(_ event: Event, _ sim: ClusterSim, _ observer: inout O) {
@@ -78,7 +78,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
                 newElector.enableUnsafeBugs(electorBugs)
                 elector = newElector
                 var electorOutputs: [LeaderElectorOutput] = []
-                elector!.start(localNow: sim.localTime(of: host), into: &electorOutputs)
+                elector!.start(localNow: sim.monotonicTime(of: host), into: &electorOutputs)
                 performElector(electorOutputs, sim, &observer)
             }
             return
@@ -89,7 +89,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
         case .timer(_, .elector(let epoch)):
             guard epoch == electorEpoch, elector != nil else { return }
             var electorOutputs: [LeaderElectorOutput] = []
-            elector!.retryTimerFired(localNow: sim.localTime(of: host), into: &electorOutputs)
+            elector!.retryTimerFired(localNow: sim.monotonicTime(of: host), into: &electorOutputs)
             performElector(electorOutputs, sim, &observer)
             return
         case .timer(_, .work(let token)):
@@ -156,7 +156,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
         for (request, tag, asLeader) in box.requests {
             if asLeader, let electorConfig {
                 let deadline = elector?.renewDeadlineLocal
-                let pastDeadline = deadline.map { sim.localTime(of: host) > $0 } ?? false
+                let pastDeadline = deadline.map { sim.monotonicTime(of: host) > $0 } ?? false
                 observer.observe(.kube(.leaderAction(lease: "\(electorConfig.leaseNamespace)/\(electorConfig.leaseName)", identity: identity,
                                                      leading: leading, pastRenewDeadline: pastDeadline,
                                                      action: "\(request.verb.rawValue) \(request.resource.rawValue)\(request.subresource.map { "/\($0.rawValue)" } ?? "") \(request.namespace)/\(request.name)")),
@@ -172,7 +172,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
     mutating func electorAnswer<O: ClusterObserver>(_ tag: UInt64, _ answer: ElectorAnswer, _ sim: ClusterSim, _ observer: inout O) {
         guard let call = electorCall, call.tag == tag, elector != nil else { return }
         electorCall = nil
-        let localNow = sim.localTime(of: host)
+        let localNow = sim.monotonicTime(of: host)
         var outputs: [LeaderElectorOutput] = []
         switch (call.kind, answer) {
         case (.get, .success(.object(.lease(let lease)))):

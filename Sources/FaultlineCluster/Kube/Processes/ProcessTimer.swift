@@ -55,7 +55,7 @@ public struct ProcessOutbox {
 /// What a process's logic may read in one step.
 public struct ProcessView {
     public let now: SimInstant
-    /// The process's own clock (skew and drift apply).
+    /// The process's own monotonic clock (drift applies, wall-clock jumps do not).
     public let localNow: SimInstant
     /// Whether its leader elector (if any) holds the lease. Processes without one always lead.
     public let leading: Bool
