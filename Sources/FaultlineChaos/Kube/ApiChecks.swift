@@ -83,8 +83,12 @@ struct KubeConvergenceCheck: Checker {
     mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
         let name = InvariantName.kubeConverges
         let bound = end.plan.convergenceBound
+        // An admin action (scale, new image, ...) perturbs the cluster like a fault: the clock restarts
+        // at the last one too.
+        let lastAction = end.plan.cluster.controlPlane?.actions.last.map { SimInstant.start + $0.at } ?? .start
+        convergenceStart = max(convergenceStart, lastAction)
         let deadline = convergenceStart + bound
-        if let convergedAt, convergedAt <= deadline {
+        if let convergedAt, convergedAt <= deadline, convergedAt >= convergenceStart || lastProbe.unboundPods == 0 {
             ledger.note(name, "\(lastProbe.deployments) Deployment(s) complete and every pod bound \(max(.zero, convergedAt - convergenceStart)) after the last heal at \(convergenceStart)")
             return
         }

@@ -137,14 +137,19 @@ import Testing
         #expect(harness.watchMessages(recent).first?.events.map(\.resourceVersion) == [harness.store.revision - 1, harness.store.revision])
     }
 
-    @Test func theBrokenCacheReplaysEventsTheClientAlreadySaw() {
+    @Test func theBrokenCacheResumesAtTheResourceVersionItWasAskedFor() {
         var config = ApiServerConfig(etcdEndpoints: [ApiServerHarness.etcdHost])
-        config.bugs = [.watchCacheIgnoresResourceVersion]
+        config.bugs = [.watchResumesAtResourceVersion]
         var harness = ApiServerHarness(config: config)
         for index in 1...3 { _ = harness.request(.create, .pods, object: samplePod("web-\(index)")) }
         let latest = harness.store.revision
         let watch = harness.request(.watch, .pods) { $0.resourceVersion = latest }
-        #expect(harness.watchMessages(watch).first?.events.count == 3)
+        // The event at `latest` is the one the client saw last: a correct cache sends nothing.
+        #expect(harness.watchMessages(watch).first?.events.map(\.resourceVersion) == [latest])
+        var correct = ApiServerHarness(config: ApiServerConfig(etcdEndpoints: [ApiServerHarness.etcdHost]))
+        for index in 1...3 { _ = correct.request(.create, .pods, object: samplePod("web-\(index)")) }
+        let resumed = correct.request(.watch, .pods) { $0.resourceVersion = correct.store.revision }
+        #expect(correct.watchMessages(resumed).allSatisfy { $0.events.isEmpty })
     }
 
     @Test func aWatchFromZeroGetsAddedForExistingObjectsThenLaterEventsInOrder() {

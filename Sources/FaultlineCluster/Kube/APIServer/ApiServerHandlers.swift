@@ -172,8 +172,11 @@ extension ApiServer {
         }
         var initial: [ApiWatchEvent]
         var after = max(request.resourceVersion, cache.revision)
-        if config.bugs.contains(.watchCacheIgnoresResourceVersion) && request.resourceVersion > 0 {
-            initial = cache.allEvents(for: request)
+        if config.bugs.contains(.watchResumesAtResourceVersion) && request.resourceVersion > 0,
+           case .success(let events) = cache.events(after: request.resourceVersion - 1, for: request) {
+            // Broken on purpose: resumes AT the resourceVersion asked instead of after it (an off-by-one),
+            // so the client gets the last event it saw again.
+            initial = events
         } else if request.resourceVersion == 0 {
             initial = cache.list(request).map { ApiWatchEvent.added($0) }
         } else {

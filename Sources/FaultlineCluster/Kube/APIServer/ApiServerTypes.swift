@@ -8,9 +8,9 @@ public struct ApiServerBugs: OptionSet, Sendable, Hashable {
     /// `pods/binding` overwrites `spec.nodeName` even when the pod is already bound (a pod can be
     /// bound twice, to two nodes).
     public static let bindingIgnoresExistingNode = ApiServerBugs(rawValue: 1 << 0)
-    /// The watch cache serves a watch from the start of its cached history whatever resourceVersion
-    /// was asked: events the client already saw reach it again.
-    public static let watchCacheIgnoresResourceVersion = ApiServerBugs(rawValue: 1 << 1)
+    /// The watch cache resumes a watch at the resourceVersion asked instead of after it (an
+    /// off-by-one): the client gets the last event it saw again.
+    public static let watchResumesAtResourceVersion = ApiServerBugs(rawValue: 1 << 1)
     /// `resourceVersion=""` reads are served from the watch cache without confirming with etcd
     /// (a consistent read may return stale state).
     public static let staleReadsForConsistentRequests = ApiServerBugs(rawValue: 1 << 2)
@@ -18,7 +18,7 @@ public struct ApiServerBugs: OptionSet, Sendable, Hashable {
     /// The names used in scenario files.
     public static let byName: [(String, ApiServerBugs)] = [
         ("binding-ignores-existing-node", .bindingIgnoresExistingNode),
-        ("watch-cache-ignores-resource-version", .watchCacheIgnoresResourceVersion),
+        ("watch-resumes-at-resource-version", .watchResumesAtResourceVersion),
         ("stale-reads-for-consistent-requests", .staleReadsForConsistentRequests),
     ]
 }
