@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Layers (DESIGN.md §1): imports point down only.
+// Layers: imports point down only.
 //   faultline -> FaultlineReport -> FaultlineChaos -> FaultlineCluster -> FaultlineSim
 let package = Package(
     name: "Faultline",

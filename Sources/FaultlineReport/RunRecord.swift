@@ -2,7 +2,7 @@ import FaultlineChaos
 import FaultlineSim
 import Foundation
 
-/// One run as scripts see it: the JSON object of `faultline run --format json` (DESIGN.md §5) and the
+/// One run as scripts see it: the JSON object of `faultline run --format json` and the
 /// rows of the SQLite store. Times are simulated seconds.
 ///
 /// Invariant: everything but `wallSeconds` is a function of scenario, seed and version.
@@ -88,7 +88,7 @@ public struct RunRecord: Sendable, Equatable {
     }
 }
 
-/// Exit status for a verdict string (DESIGN.md §5): 0 pass, 1 safety, 3 liveness.
+/// Exit status for a verdict string: 0 pass, 1 safety, 3 liveness.
 public func exitCode(for verdict: String) -> Int32 {
     Verdict(rawValue: verdict)?.exitCode ?? 70
 }
@@ -130,7 +130,7 @@ struct JSONWriter {
     static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 }
 
-/// The run as one JSON object in DESIGN.md §5's field order; `timeline` is added when asked.
+/// The run as one JSON object in the documented field order; `timeline` is added when asked.
 public func renderJSON(_ record: RunRecord, includeTimeline: Bool = false) -> String {
     typealias J = JSONWriter
     var fields: [(String, String)] = [
@@ -163,7 +163,7 @@ public func renderJSON(_ record: RunRecord, includeTimeline: Bool = false) -> St
     return J.object(fields)
 }
 
-/// The etcd client history as JSON lines (DESIGN.md §5), one operation a line, keys in a fixed order:
+/// The etcd client history as JSON lines, one operation a line, keys in a fixed order:
 /// `{"client","op","key","value","expected","ok","call","return"}`; `return` is null when unknown.
 public func renderHistory(_ operations: [ClientOperationRecord]) -> String {
     var text = ""

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `faultline` command line. Exit codes follow DESIGN.md §5: 0 pass, 1 safety violation,
+/// The `faultline` command line. Exit codes: 0 pass, 1 safety violation,
 /// 3 liveness / recovery expectation missed, 64 usage, 65 invalid input, 70 internal error.
 @main
 struct Faultline: ParsableCommand {

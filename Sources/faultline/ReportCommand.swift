@@ -111,7 +111,7 @@ struct ListCommand: ParsableCommand {
     }
 }
 
-/// The client history of a run as DESIGN.md §5's JSON lines.
+/// The client history of a run as the documented JSON lines.
 enum HistoryExport {
     static func jsonLines(_ operations: [ClientOperation]) -> String {
         renderHistory(operations.map {

@@ -13,9 +13,11 @@ import Testing
         #expect(first.stdout == second.stdout)
     }
 
-    /// The etcd model end to end (nemesis, watches, leases, snapshots, compaction): the same scenario and
-    /// seed give the same trace hash and the same JSON (wall time aside) in two processes.
-    @Test(arguments: ["etcd-nemesis-soak.yaml", "etcd-snapshot-catchup.yaml", "etcd-lease-leader-change.yaml"])
+    /// The etcd model end to end (nemesis, watches, leases, snapshots, compaction) and the control plane
+    /// (apiservers, load balancer, leader election, scheduler, controllers): the same scenario and seed
+    /// give the same trace hash and the same JSON (wall time aside) in two processes.
+    @Test(arguments: ["etcd-nemesis-soak.yaml", "etcd-snapshot-catchup.yaml", "etcd-lease-leader-change.yaml",
+                      "cp-etcd-leader-crash-rollout.yaml", "cp-leaders-master-crash.yaml"])
     func sameScenarioSameTraceInTwoProcesses(scenario: String) throws {
         let path = CLI.packageRoot.appendingPathComponent("Scenarios/\(scenario)").path
         let runs = try (0..<2).map { _ in try CLI.run(["run", path, "--seed", "3", "--no-db", "--format", "json"]) }

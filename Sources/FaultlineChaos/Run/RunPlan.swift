@@ -107,8 +107,7 @@ public struct PlannedFault: Sendable, Hashable {
 
 /// A seeded random fault generator (a nemesis), active during the safety phase only.
 public struct NemesisPlan: Sendable, Hashable {
-    /// Fault kinds to draw from: `node-crash`, `network-partition`, `network-delay`, `network-loss`,
-    /// `fsync-stall`, `process-pause`, `time-skew`.
+    /// Fault kinds to draw from: any kind `FaultKind.nemesisNames` lists (those with a draw).
     public var kinds: [String]
     public var meanInterval: SimDuration
     public var maxConcurrent: Int

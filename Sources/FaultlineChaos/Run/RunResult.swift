@@ -10,7 +10,7 @@ public enum InvariantKind: String, Sendable, Codable {
 }
 
 /// The verdict of one run, ordered by severity: a safety violation outranks a missed liveness bound.
-/// Maps to the exit codes of DESIGN.md §5.
+/// Maps to the exit codes: 0 pass, 1 safety, 3 liveness.
 public enum Verdict: String, Sendable, Codable, Comparable {
     case pass
     case liveness

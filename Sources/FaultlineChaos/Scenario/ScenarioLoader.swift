@@ -355,6 +355,11 @@ struct ScenarioReader {
         }
         readKubeObjects(kubeNodes, into: &plan)
         if let faultNodes { readFaults(faultNodes, "spec.faults", into: &plan) }
+        if let nemesis = plan.nemesis, !plan.cluster.layout.controlPlane {
+            for name in nemesis.kinds where FaultKind.named(name)?.needsControlPlane == true {
+                error(node, "spec.nemesis.faults", "\(name) needs masters that run the control plane (spec.cluster.controlPlane: true)")
+            }
+        }
         if let nemesis = plan.nemesis, nemesis.safetyPhase >= plan.duration {
             error(node, "spec.nemesis.safetyPhase", "the safety phase (\(DurationText.format(nemesis.safetyPhase))) must end before the run does (\(DurationText.format(plan.duration))), to leave a liveness phase")
         }
@@ -416,7 +421,7 @@ struct ScenarioReader {
                 }
             case "workers":
                 if let count = int(value, fieldPath, 0...5000), count > 0 {
-                    error(value, fieldPath, "worker nodes are not supported yet (the etcd model has masters only); use 0")
+                    error(value, fieldPath, "worker counts are not read here: declare worker Nodes under spec.nodes (with spec.cluster.controlPlane: true); use 0")
                 }
             case "controlPlane":
                 enabled = bool(value, fieldPath)

@@ -1,6 +1,6 @@
 import FaultlineSim
 
-/// The four operations of the client history (DESIGN.md §5, `--history`).
+/// The four operations of the client history (`--history`, documented in README.md).
 public enum ClientOperationKind: String, Sendable, Hashable, CaseIterable {
     case get, put, delete, cas
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// Exit codes of DESIGN.md §5.
+/// Exit codes (documented in README.md and docs/ARCHITECTURE.md).
 enum ExitStatus {
     static let pass: Int32 = 0
     static let safety: Int32 = 1

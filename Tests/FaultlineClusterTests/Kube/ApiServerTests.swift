@@ -148,7 +148,8 @@ import Testing
         #expect(harness.watchMessages(watch).first?.events.map(\.resourceVersion) == [latest])
         var correct = ApiServerHarness(config: ApiServerConfig(etcdEndpoints: [ApiServerHarness.etcdHost]))
         for index in 1...3 { _ = correct.request(.create, .pods, object: samplePod("web-\(index)")) }
-        let resumed = correct.request(.watch, .pods) { $0.resourceVersion = correct.store.revision }
+        let revision = correct.store.revision
+        let resumed = correct.request(.watch, .pods) { $0.resourceVersion = revision }
         #expect(correct.watchMessages(resumed).allSatisfy { $0.events.isEmpty })
     }
 
