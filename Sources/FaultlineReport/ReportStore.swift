@@ -292,6 +292,19 @@ public final class ReportStore: @unchecked Sendable {
         return try query("SELECT scenario, seed, invariant, kind, first_violation_at, detail FROM violations ORDER BY scenario, seed, invariant")
     }
 
+    /// The timeline of run `runID`, or of the newest run (of `scenario`, when given), in time order:
+    /// faults, leader and lease changes, load-balancer backends, apiserver readiness, pod bindings.
+    public func timeline(runID: Int64? = nil, scenario: String? = nil) throws(ReportStoreError) -> QueryResult {
+        let columns = "SELECT r.scenario, r.id AS run, printf('%.3f', t.at) AS at_s, t.kind, t.subject, t.detail FROM timeline t JOIN runs r ON r.id = t.run_id"
+        if let runID {
+            return try query("\(columns) WHERE t.run_id = ? ORDER BY t.at, t.rowid", arguments: [runID])
+        }
+        if let scenario {
+            return try query("\(columns) WHERE t.run_id = (SELECT MAX(id) FROM runs WHERE scenario = ?) ORDER BY t.at, t.rowid", arguments: [scenario])
+        }
+        return try query("\(columns) WHERE t.run_id = (SELECT MAX(id) FROM runs) ORDER BY t.at, t.rowid")
+    }
+
     public func failingRuns(scenario: String? = nil) throws(ReportStoreError) -> QueryResult {
         if let scenario {
             return try query("SELECT scenario, seed, verdict, reproduce FROM failing_runs WHERE scenario = ? ORDER BY scenario, run_id", arguments: [scenario])

@@ -21,6 +21,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Only events at or before this simulated second.") var to: Double?
     @Option(help: "Print at most this many events.") var limit: Int = 10_000
     @Option(help: "Expected trace hash (16 hex digits); exit 1 if the replay differs.") var expectHash: String?
+    @Flag(help: "After the trace, print the run's timeline (faults, leaders, leases, backends, bindings).") var timeline = false
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -48,6 +49,11 @@ struct ReplayCommand: ParsableCommand {
         let printer = TracePrinter(filter: filter, hostNames: hostNames)
         let result = ChaosRunner.run(plan, seed: seed, traceSink: { printer.consume($0) })
         printer.finish()
+        if timeline {
+            for entry in result.timeline {
+                print(String(format: "t=%.3fs ", Double(entry.at.nanosecondsSinceStart) / 1e9) + "\(entry.kind) \(entry.subject)" + (entry.detail.isEmpty ? "" : " (\(entry.detail))"))
+            }
+        }
         let hash = result.traceHashHex
         print("trace hash \(hash), \(result.events) events, \(printer.printed) printed, verdict \(result.verdict.rawValue)")
         if let expectHash {

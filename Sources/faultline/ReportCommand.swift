@@ -17,12 +17,13 @@ struct ReportCommand: ParsableCommand {
     }
 
     enum View: String, ExpressibleByArgument, CaseIterable {
-        case percentiles, failing, violations
+        case percentiles, failing, violations, timeline
     }
 
     @Option(name: .customLong("db"), help: "The database to read.") var path: String = "Reports/faultline.sqlite"
     @Option(help: "Only this scenario (by metadata.name).") var scenario: String?
-    @Option(help: "What to show: percentiles, failing or violations.") var view: View = .percentiles
+    @Option(help: "What to show: percentiles, failing, violations, or timeline (of --run, else of the newest run).") var view: View = .percentiles
+    @Option(name: .customLong("run"), help: "With --view timeline: the run id (runs.id).") var runID: Int64?
     @Option(help: "A read-only SQL query to run instead.") var sql: String?
     @Option(help: "table, csv, json or html (html: the full report page).") var format: Format = .table
     @Option(help: "Write the output to this file instead of standard output.") var output: String?
@@ -48,6 +49,7 @@ struct ReportCommand: ParsableCommand {
                     case .percentiles: result = try store.recoveryPercentiles(scenario: scenario)
                     case .failing: result = try store.failingRuns(scenario: scenario)
                     case .violations: result = try store.violations(scenario: scenario)
+                    case .timeline: result = try store.timeline(runID: runID, scenario: scenario)
                     }
                 }
                 switch format {

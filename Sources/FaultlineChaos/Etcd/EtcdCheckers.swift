@@ -89,24 +89,37 @@ struct LeaseTTLCheck: Checker {
     }
 }
 
-/// `etcd.linearizable`: the test clients' history, checked per key when the run ends.
+/// A client history checked for linearizability (per key) when the run ends: `etcd.linearizable` for
+/// the etcd test clients, `api.linearizable` for the admin clients through the API.
 struct LinearizableCheck: Checker {
+    let invariant: InvariantID
+    /// Picks this history's operations out of the observations.
+    let operation: @Sendable (Observation) -> ClientOperation?
+    /// What to say when no operation was recorded.
+    let unexercised: String
     var operations: [ClientOperation] = []
-    let invariants = [InvariantName.linearizable]
+    var invariants: [InvariantID] { [invariant] }
+
+    static let etcd = LinearizableCheck(invariant: InvariantName.linearizable, operation: { observation in
+        if case .etcd(.operation(let operation)) = observation { return operation }
+        return nil
+    }, unexercised: "0 operations linearizable")
+
+    static let api = LinearizableCheck(invariant: InvariantName.apiLinearizable, operation: { observation in
+        if case .kube(.apiOperation(let operation)) = observation { return operation }
+        return nil
+    }, unexercised: "not exercised: the scenario has no admin client load (spec.workload.apiClients)")
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        if case .etcd(.operation(let operation)) = observation { operations.append(operation) }
+        if let recorded = operation(observation) { operations.append(recorded) }
     }
 
     mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
-        let name = InvariantName.linearizable
+        guard !operations.isEmpty else { return ledger.note(invariant, unexercised) }
         switch LinearizabilityCheck.check(operations) {
-        case .linearizable(let checkedOperations):
-            ledger.note(name, "\(checkedOperations) operations linearizable")
-        case .violation(let at, let detail):
-            ledger.violate(name, at: at, detail)
-        case .unknown(let reason):
-            ledger.note(name, "not decided: \(reason)")
+        case .linearizable(let checked): ledger.note(invariant, "\(checked) operations linearizable")
+        case .violation(let at, let detail): ledger.violate(invariant, at: at, detail)
+        case .unknown(let reason): ledger.note(invariant, "not decided: \(reason)")
         }
     }
 }
@@ -173,7 +186,7 @@ extension CheckerSet {
         var checkers: [any Checker] = []
         let raft = RaftSafetyCheck(memberCount: plan.memberCount, checked: checked)
         if !raft.invariants.isEmpty { checkers.append(raft) }
-        if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck()) }
+        if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck.etcd) }
         if checked.contains(InvariantName.watchOrdered) { checkers.append(WatchOrderCheck(watchers: plan.workload.watchers)) }
         if checked.contains(InvariantName.leaseTTL) { checkers.append(LeaseTTLCheck()) }
         checkers.append(EtcdConvergenceCheck())

@@ -1,29 +1,6 @@
 import FaultlineCluster
 import FaultlineSim
 
-/// `api.linearizable`: the admin clients' API history, checked per object when the run ends.
-struct ApiLinearizableCheck: Checker {
-    var operations: [ClientOperation] = []
-    let invariants = [InvariantName.apiLinearizable]
-
-    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        if case .kube(.apiOperation(let operation)) = observation { operations.append(operation) }
-    }
-
-    mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
-        let name = InvariantName.apiLinearizable
-        guard !operations.isEmpty else {
-            ledger.note(name, "not exercised: the scenario has no admin client load (spec.apiLoad)")
-            return
-        }
-        switch LinearizabilityCheck.check(operations) {
-        case .linearizable(let checked): ledger.note(name, "\(checked) API operations linearizable")
-        case .violation(let at, let detail): ledger.violate(name, at: at, detail)
-        case .unknown(let reason): ledger.note(name, "not decided: \(reason)")
-        }
-    }
-}
-
 /// `objects.resource-version-monotonic`: per watcher and resource, watch events arrive with
 /// increasing resourceVersions, also across watches resumed from the last one seen; a relist resets.
 struct ResourceVersionCheck: Checker {

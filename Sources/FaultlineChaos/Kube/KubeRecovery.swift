@@ -26,6 +26,6 @@ extension ClusterProbe {
         schedulerLeads = kube.leader(of: .kubeScheduler, sim) != nil
         controllerManagerLeads = kube.leader(of: .kubeControllerManager, sim) != nil
         backends = kube.loadBalancer.backendHosts.count
-        backendsUp = kube.loadBalancer.state.upBackends.count
+        backendsUp = kube.loadBalancer.state.upCount
     }
 }

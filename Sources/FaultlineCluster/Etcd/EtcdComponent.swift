@@ -244,11 +244,14 @@ public struct EtcdComponent {
     /// term, and a quorum of running members (itself included) that it can reach both ways follow it in
     /// that term. A leader cut off by a partition does not count, even before check-quorum deposes it.
     public func establishedLeader(in sim: ClusterSim) -> Int? {
+        // Indices, not `enumerated()`: a member is a large value, and the runner samples this every
+        // few simulated milliseconds (copying members made sampling the hottest path of long runs).
         let quorum = members.count / 2 + 1
-        for (index, member) in members.enumerated() where isRunning(member: index, in: sim) && member.isEstablishedLeader {
+        for index in members.indices where isRunning(member: index, in: sim) && members[index].isEstablishedLeader {
             var followers = 1
-            for (other, peer) in members.enumerated() where other != index && isRunning(member: other, in: sim) {
-                if peer.term == member.term, peer.leaderHint == index,
+            let term = members[index].term
+            for other in members.indices where other != index && isRunning(member: other, in: sim) {
+                if members[other].term == term, members[other].leaderHint == index,
                    sim.canReach(from: memberHosts[index], to: memberHosts[other]),
                    sim.canReach(from: memberHosts[other], to: memberHosts[index]) {
                     followers += 1

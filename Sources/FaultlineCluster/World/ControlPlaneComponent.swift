@@ -171,8 +171,8 @@ public struct ControlPlaneComponent {
     /// The master whose `process` (scheduler or controller-manager) is running and leads, if any.
     public func leader(of process: ClusterProcess, _ sim: ClusterSim) -> Int? {
         switch process {
-        case .kubeScheduler: return schedulers.indices.first { sim.isUp(schedulers[$0].host) && schedulers[$0].elector?.isLeading == true }
-        case .kubeControllerManager: return controllerManagers.indices.first { sim.isUp(controllerManagers[$0].host) && controllerManagers[$0].elector?.isLeading == true }
+        case .kubeScheduler: return schedulers.indices.first { sim.isUp(schedulers[$0].host) && schedulers[$0].leadsByElection }
+        case .kubeControllerManager: return controllerManagers.indices.first { sim.isUp(controllerManagers[$0].host) && controllerManagers[$0].leadsByElection }
         case .etcd, .kubeApiserver, .kubelet, .haproxy: return nil
         }
     }

@@ -129,6 +129,12 @@ public struct LoadBalancerState: Sendable {
     public func isUp(_ backend: Int) -> Bool { backends[backend].up }
     /// The UP backends in index order.
     public var upBackends: [Int] { backends.indices.filter { backends[$0].up } }
+    /// How many backends are UP (no allocation, for sampling).
+    public var upCount: Int {
+        var count = 0
+        for backend in backends where backend.up { count += 1 }
+        return count
+    }
     public func connectionCount(backend: Int) -> Int { backends[backend].connections }
     public var connectionCount: Int { table.count }
     /// The backend a connection is pinned to, nil when it is not in the table.

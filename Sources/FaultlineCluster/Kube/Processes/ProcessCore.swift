@@ -55,6 +55,8 @@ public struct ApiProcess<Logic: ProcessLogic> {
 
     /// True when this process is up and its elector (if any) holds the lease.
     public var leading: Bool { elector?.isLeading ?? true }
+    /// True when it has an elector and the elector holds the lease.
+    public var leadsByElection: Bool { elector?.isLeading ?? false }
 
     func view(_ sim: ClusterSim) -> ProcessView {
         ProcessView(now: sim.now, localNow: sim.monotonicTime(of: host), leading: leading)
