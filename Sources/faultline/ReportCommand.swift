@@ -9,7 +9,7 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Query recorded runs: recovery percentiles, failing runs, violations, or your own SQL.",
-        discussion: "Canned queries live in Reports/queries/*.sql; run them with --sql \"$(cat Reports/queries/x.sql)\" or with sqlite3."
+        discussion: "Canned queries live in Reports/queries/*.sql; run them with --query NAME (e.g. --query failing-seeds) or with sqlite3."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -25,6 +25,7 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "What to show: percentiles, failing, violations, or timeline (of --run, else of the newest run).") var view: View = .percentiles
     @Option(name: .customLong("run"), help: "With --view timeline: the run id (runs.id).") var runID: Int64?
     @Option(help: "A read-only SQL query to run instead.") var sql: String?
+    @Option(help: "A canned query to run instead: a name from Reports/queries (e.g. failing-seeds) or the path of a .sql file.") var query: String?
     @Option(help: "table, csv, json or html (html: the full report page).") var format: Format = .table
     @Option(help: "Write the output to this file instead of standard output.") var output: String?
 
@@ -44,6 +45,8 @@ struct ReportCommand: ParsableCommand {
                 let result: QueryResult
                 if let sql {
                     result = try store.query(sql)
+                } else if let query {
+                    result = try store.query(try Self.cannedQuery(query))
                 } else {
                     switch view {
                     case .percentiles: result = try store.recoveryPercentiles(scenario: scenario)
@@ -67,6 +70,20 @@ struct ReportCommand: ParsableCommand {
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
+    }
+}
+
+extension ReportCommand {
+    /// The text of a canned query: a `.sql` file path, or a name under `Reports/queries`.
+    static func cannedQuery(_ name: String) throws -> String {
+        let directory = "Reports/queries"
+        let path = FileManager.default.fileExists(atPath: name) ? name : "\(directory)/\(name).sql"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
+            throw ValidationError("--query \(name): no such query file or name; canned queries: \(known.isEmpty ? "none found under \(directory)" : known.joined(separator: ", "))")
+        }
+        return text
     }
 }
 
