@@ -107,24 +107,28 @@ struct ListCommand: ParsableCommand {
             // The folder and its subfolders (Scenarios/unsafe/ holds the ones that are expected to fail).
             let files = (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
             guard !files.isEmpty else { throw fail("\(directory): no scenario files (*.yaml)", code: ExitStatus.invalidInput) }
+            let width = (files.map { directory.count + 1 + $0.count }.max() ?? 0) + 1
             for file in files {
                 let path = directory + "/" + file
                 let summary = (try? String(contentsOfFile: path, encoding: .utf8))?
                     .split(separator: "\n").first { $0.hasPrefix("#") }
                     .map { $0.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""
-                print("\(path.padding(toLength: 48, withPad: " ", startingAt: 0)) \(summary)")
+                print("\(path.padding(toLength: width, withPad: " ", startingAt: 0)) \(summary)")
             }
         case .faults:
-            for entry in FaultCatalog.entries {
-                print("\(entry.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            let entries = FaultCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
+            for entry in entries {
+                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
             }
         case .invariants:
-            for entry in InvariantCatalog.entries {
-                print("\(entry.name.padding(toLength: 28, withPad: " ", startingAt: 0)) \(entry.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            let entries = InvariantCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
+            for entry in entries {
+                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
             }
         case .metrics:
-            for entry in MetricCatalog.entries {
-                print("\(entry.name.padding(toLength: 36, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
+            let entries = MetricCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
+            for entry in entries {
+                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
             }
         }
     }

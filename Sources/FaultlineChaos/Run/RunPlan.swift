@@ -198,7 +198,9 @@ public struct RunPlan: Sendable {
     /// The invariants a run checks: the scenario's list, or every safety invariant that applies.
     public var checkedInvariants: [InvariantID] {
         guard invariants.isEmpty else { return invariants }
-        return InvariantName.etcdSafety + (workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
+        // etcd.linearizable judges the etcd test clients' history: without clients there is none.
+        let etcd = InvariantName.etcdSafety.filter { $0 != InvariantName.linearizable || workload.clients > 0 }
+        return etcd + (workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
             + (workload.leaseHolders > 0 ? [InvariantName.leaseTTL] : [])
             + (cluster.layout.controlPlane ? InvariantName.controlPlaneSafety : [])
     }
