@@ -13,9 +13,10 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
     case randomMaster
     /// `count` distinct random masters (e.g. quorum loss: 2 of 3).
     case randomMasters(count: Int)
-    /// The master whose kube-scheduler leads (holds its lease and runs) at injection time.
+    /// The master whose kube-scheduler leads (holds its lease and runs) at injection time; a random
+    /// master when none leads (as `etcdLeader` does).
     case schedulerLeader
-    /// The master whose kube-controller-manager leads at injection time.
+    /// The master whose kube-controller-manager leads at injection time; a random master when none leads.
     case controllerManagerLeader
 
     public var description: String {
