@@ -12,9 +12,9 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
     /// From an etcd member to one of its clients (test clients, watchers, lease holders, apiservers).
     case etcdClient(EtcdClientBound)
     /// To a kube-apiserver, or to the load balancer that relays it.
-    case api(ApiServerBound)
+    indirect case api(ApiServerBound)
     /// From a kube-apiserver (or the load balancer) to an API client.
-    case apiClient(ApiClientBound)
+    indirect case apiClient(ApiClientBound)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {

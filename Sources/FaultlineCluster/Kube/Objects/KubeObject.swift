@@ -48,7 +48,7 @@ public enum ResourceKind: String, Sendable, Hashable, CaseIterable, Comparable {
 
 /// A typed Kubernetes object, as the apiserver stores it in etcd (no JSON on the hot path: the MVCC
 /// value carries this value; `estimatedBytes` stands in for the serialized size where size matters).
-public enum KubeObject: Sendable, Hashable {
+public indirect enum KubeObject: Sendable, Hashable {
     case namespace(Namespace)
     case node(Node)
     case pod(Pod)
