@@ -52,6 +52,14 @@ public struct EtcdComponent {
     /// host restarted but has not yet run its `.started` event still holds its pre-crash volatile state,
     /// which checkers and metrics must not read: see `isRunning`.
     var startedIncarnation: [UInt32?]
+    /// What `establishedLeader` reads of each member, refreshed after every member step (the only
+    /// place a member's role, term or leader changes), so that sampling never copies a member.
+    struct MemberStatus {
+        var establishedLeader = false
+        var term: UInt64 = 0
+        var leaderHint: Int?
+    }
+    var memberStatus: [MemberStatus]
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
     public var clientsStopAt: SimInstant = .distantFuture
 
@@ -93,6 +101,7 @@ public struct EtcdComponent {
         self.clients = clients
         let voters = (0..<memberCount).map { MemberID($0 + 1) }
         self.startedIncarnation = Array(repeating: nil, count: memberCount)
+        self.memberStatus = Array(repeating: MemberStatus(), count: memberCount)
         self.members = (0..<memberCount).map { index in
             EtcdMember(index: index, voters: voters, flags: flags, seed: sim.seed)
         }
@@ -133,6 +142,8 @@ public struct EtcdComponent {
         }
         members[index].process(into: &output, now: sim.now)
         flush(member: index, output, sim, &observer)
+        memberStatus[index] = MemberStatus(establishedLeader: members[index].isEstablishedLeader, term: members[index].term,
+                                           leaderHint: members[index].leaderHint)
         output.clear()
         outputBuffer = output
     }
@@ -244,14 +255,14 @@ public struct EtcdComponent {
     /// term, and a quorum of running members (itself included) that it can reach both ways follow it in
     /// that term. A leader cut off by a partition does not count, even before check-quorum deposes it.
     public func establishedLeader(in sim: ClusterSim) -> Int? {
-        // Indices, not `enumerated()`: a member is a large value, and the runner samples this every
-        // few simulated milliseconds (copying members made sampling the hottest path of long runs).
-        let quorum = members.count / 2 + 1
-        for index in members.indices where isRunning(member: index, in: sim) && members[index].isEstablishedLeader {
+        // From `memberStatus`, not the members: a member is a large value, and the runner samples this
+        // every few simulated milliseconds (copying members made sampling a hot path of long runs).
+        let quorum = memberStatus.count / 2 + 1
+        for index in memberStatus.indices where isRunning(member: index, in: sim) && memberStatus[index].establishedLeader {
             var followers = 1
-            let term = members[index].term
-            for other in members.indices where other != index && isRunning(member: other, in: sim) {
-                if members[other].term == term, members[other].leaderHint == index,
+            let term = memberStatus[index].term
+            for other in memberStatus.indices where other != index && isRunning(member: other, in: sim) {
+                if memberStatus[other].term == term, memberStatus[other].leaderHint == index,
                    sim.canReach(from: memberHosts[index], to: memberHosts[other]),
                    sim.canReach(from: memberHosts[other], to: memberHosts[index]) {
                     followers += 1
