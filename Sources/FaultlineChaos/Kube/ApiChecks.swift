@@ -23,7 +23,7 @@ struct ResourceVersionCheck: Checker {
                                "\(watcher) received a \(resource.rawValue) event at resourceVersion \(revision) after seeing \(floor)")
             }
             lastSeen[key] = max(lastSeen[key] ?? 0, revision)
-        case .loadBalancerBackend, .apiserverReadiness, .leaderStarted, .leaderStopped, .leaderAction, .apiOperation:
+        case .loadBalancerBackend, .apiserverReadiness, .leaderStarted, .leaderStopped, .leaderAction, .apiOperation, .podEvicted, .zoneStateChanged:
             break
         }
     }

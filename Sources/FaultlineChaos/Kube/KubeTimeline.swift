@@ -15,6 +15,10 @@ extension TimelineEntry {
             return TimelineEntry(at: time, kind: "lease-acquired", subject: identity, detail: lease)
         case .leaderStopped(let lease, let identity, let reason):
             return TimelineEntry(at: time, kind: "lease-lost", subject: identity, detail: "\(lease): \(reason)")
+        case .podEvicted(let pod, let node):
+            return TimelineEntry(at: time, kind: "pod-evicted", subject: pod, detail: node)
+        case .zoneStateChanged(let zone, let state):
+            return TimelineEntry(at: time, kind: "zone-state", subject: zone.isEmpty ? "(no zone)" : zone, detail: state)
         case .leaderAction, .apiOperation, .watchEventReceived, .relisted:
             return nil
         }

@@ -33,7 +33,7 @@ struct SingleHolderCheck: Checker {
                                    "two holders of \(lease): \(overlap.who), overlapping for \(time - overlap.since)")
                 }
             }
-        case .loadBalancerBackend, .apiserverReadiness, .leaderAction, .apiOperation, .watchEventReceived, .relisted:
+        case .loadBalancerBackend, .apiserverReadiness, .leaderAction, .apiOperation, .watchEventReceived, .relisted, .podEvicted, .zoneStateChanged:
             break
         }
     }

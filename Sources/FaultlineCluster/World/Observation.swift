@@ -42,6 +42,12 @@ public enum KubeObservation {
     case watchEventReceived(watcher: String, resource: ResourceKind, resourceVersion: Int64, resumedFrom: Int64)
     /// A watcher listed `resource` afresh at `resourceVersion` (a relist resets what it has seen).
     case relisted(watcher: String, resource: ResourceKind, resourceVersion: Int64)
+    /// The taint eviction controller deleted `pod` (`namespace/name`) from `node` because of a NoExecute
+    /// taint it does not tolerate (or no longer tolerates).
+    case podEvicted(pod: String, node: String)
+    /// The node lifecycle controller moved `zone` to `state` (`Normal`, `PartialDisruption`,
+    /// `FullDisruption`).
+    case zoneStateChanged(zone: String, state: String)
 }
 
 /// Receives the model's observations, in event order, at the simulated time they happen.
