@@ -203,6 +203,29 @@ public final class ReportStore: @unchecked Sendable {
                     FROM runs WHERE verdict <> 'pass';
                 """)
         }
+        // Service traffic per second (the availability series), and a view over it.
+        migrator.registerMigration("v3-traffic") { db in
+            try db.execute(sql: """
+                CREATE TABLE traffic (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    second INTEGER NOT NULL,
+                    service TEXT NOT NULL,
+                    sent INTEGER NOT NULL,
+                    served INTEGER NOT NULL,
+                    refused INTEGER NOT NULL,
+                    dead_pod INTEGER NOT NULL,
+                    timed_out INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, service, second)
+                );
+                CREATE VIEW service_availability AS
+                    SELECT t.run_id, r.scenario, printf('%llu', r.seed) AS seed, t.service,
+                           SUM(t.sent) AS sent, SUM(t.served) AS served,
+                           ROUND(100.0 * SUM(t.served) / SUM(t.sent), 3) AS availability_pct,
+                           SUM(CASE WHEN t.served * 100 < t.sent * 99 THEN 1 ELSE 0 END) AS seconds_below_99pct
+                    FROM traffic t JOIN runs r ON r.id = t.run_id
+                    GROUP BY t.run_id, t.service;
+                """)
+        }
         return migrator
     }
 
@@ -247,6 +270,10 @@ public final class ReportStore: @unchecked Sendable {
         for entry in record.timeline {
             try db.execute(sql: "INSERT INTO timeline VALUES (?, ?, ?, ?, ?)",
                            arguments: [runID, entry.at, entry.kind, entry.subject, entry.detail])
+        }
+        for second in record.traffic {
+            try db.execute(sql: "INSERT INTO traffic VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [runID, second.second, second.service, second.sent, second.served, second.refused, second.deadPod, second.timedOut])
         }
     }
 

@@ -51,6 +51,17 @@ public struct RunRecord: Sendable, Equatable {
     public var faults: [Fault]
     public var recoveries: [Recovery]
     public var timeline: [TimelineEntry]
+    /// Per second and Service: requests sent and their outcomes.
+    public struct TrafficSecond: Sendable, Equatable {
+        public var second: Int64
+        public var service: String
+        public var served: Int
+        public var refused: Int
+        public var deadPod: Int
+        public var timedOut: Int
+        public var sent: Int { served + refused + deadPod + timedOut }
+    }
+    public var traffic: [TrafficSecond] = []
 
     public init(scenario: String, scenarioPath: String, seed: UInt64, version: String, traceHash: String, events: Int,
                 simulatedSeconds: Double, wallSeconds: Double, verdict: String, invariants: [Invariant] = [],
@@ -85,6 +96,9 @@ public struct RunRecord: Sendable, Equatable {
             },
             recoveries: result.recoveries.map { Recovery(fault: $0.faultID, metric: $0.metric, seconds: $0.duration.seconds) },
             timeline: result.timeline.map { TimelineEntry(at: $0.at.seconds, kind: $0.kind, subject: $0.subject, detail: $0.detail) })
+        traffic = result.traffic.map {
+            TrafficSecond(second: $0.second, service: $0.service, served: $0.served, refused: $0.refused, deadPod: $0.deadPod, timedOut: $0.timedOut)
+        }
     }
 }
 

@@ -16,7 +16,7 @@ public enum InvariantName {
     public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, linearizable]
 
     /// Every invariant a scenario may name, in catalog order.
-    public static let all: [InvariantID] = etcdSafety + [converges, watchOrdered, leaseTTL] + controlPlaneSafety + [kubeConverges]
+    public static let all: [InvariantID] = etcdSafety + [converges, watchOrdered, leaseTTL] + controlPlaneSafety + [kubeConverges] + workerSafety + [servicesServedAfterHeal]
 
     /// Named in the vocabulary but not decided by any checker yet.
     public static let planned: [InvariantID] = []
@@ -29,7 +29,7 @@ extension InvariantName {
     public static let leasesSingleHolder = InvariantID("leases.single-holder", .safety, "At most one process at a time believes it holds a leader-election Lease (kube-scheduler, kube-controller-manager); the detail gives the overlap.")
     public static let leaderActsOnlyWhileLeading = InvariantID("leader.acts-only-while-leading", .safety, "A leader-elected process sends no write after it stopped leading or past its renew deadline on its own clock.")
     public static let podsNoDoubleBinding = InvariantID("pods.no-double-binding", .safety, "A pod, once bound to a node, is never bound to another (from the objects etcd committed).")
-    public static let nodesNoOvercommit = InvariantID("nodes.no-overcommit", .safety, "The pods bound to a node never request more cpu, memory or pods than its allocatable (from the objects etcd committed).")
+    public static let nodesNoOvercommit = InvariantID("nodes.no-overcommit", .safety, "Neither the pods bound to a node (from the objects etcd committed) nor the pods whose containers run on it (from its runtime) request more cpu, memory or pods than its allocatable.")
     public static let apiLinearizable = InvariantID("api.linearizable", .safety, "The admin clients' history of reads and writes through the API (via the load balancer) is linearizable.")
     public static let resourceVersionMonotonic = InvariantID("objects.resource-version-monotonic", .safety, "Every watcher receives events with increasing resourceVersions, across resumed watches (a relist starts afresh).")
     public static let kubeConverges = InvariantID("kube.converges", .liveness, "After the last heal, every pod is bound and every Deployment's rollout completes within the convergence bound.")

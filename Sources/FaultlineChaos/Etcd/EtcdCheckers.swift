@@ -139,7 +139,7 @@ struct EtcdConvergenceCheck: Checker {
         switch observation {
         case .etcd(.operation(let etcdOperation)): operation = etcdOperation
         case .kube(.apiOperation(let apiOperation)): operation = apiOperation
-        case .etcd, .kube: return
+        case .etcd, .kube, .worker: return
         }
         guard let returned = operation.returned, operation.kind != .get else { return }
         if convergedWriteAt == nil && operation.called >= convergenceStart { convergedWriteAt = returned }

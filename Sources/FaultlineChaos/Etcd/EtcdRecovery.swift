@@ -13,7 +13,7 @@ extension RecoveryPredicate {
             switch observation {
             case .etcd(.operation(let etcdOperation)): operation = etcdOperation
             case .kube(.apiOperation(let apiOperation)): operation = apiOperation
-            case .etcd, .kube: return nil
+            case .etcd, .kube, .worker: return nil
             }
             guard let returned = operation.returned, operation.kind != .get else { return nil }
             return (returned, operation.called)

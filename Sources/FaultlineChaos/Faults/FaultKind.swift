@@ -20,6 +20,8 @@ public struct FaultKind: Sendable {
     var instantaneous = false
     /// Needs masters that run the control plane.
     var needsControlPlane = false
+    /// The duration when the scenario gives none (a reboot's length).
+    var defaultDuration: SimDuration?
 
     public var isImplemented: Bool { read != nil }
 
@@ -100,10 +102,40 @@ extension FaultKind {
                   summary: "The target's wall clock jumps by offset and drifts by drift-ppm; timers run at the drifted rate. Heals by resetting the clock.",
                   fields: ["offset", "drift-ppm"], read: { $0.timeSkew() },
                   draw: { random, target in .timeSkew(target, offset: .seconds(random.bernoulli(0.5) ? 30 : -30), driftPpm: 0) }),
-        FaultKind(name: "pod-kill", summary: "Kills a pod's containers (needs the worker model).", fields: [], read: nil, draw: nil),
         FaultKind(name: "load-balancer-fault", summary: "Degrades the load balancer (slow or wrong health checks); use lb-crash or a scenario's load-balancer settings for now.", fields: [], read: nil, draw: nil),
-        FaultKind(name: "kubelet-service-kill", summary: "Stops a worker's kubelet (needs the worker model).", fields: [], read: nil, draw: nil),
-        FaultKind(name: "container-runtime-kill", summary: "Kills a worker's container runtime (needs the worker model).", fields: [], read: nil, draw: nil),
+        FaultKind(name: "node-restart",
+                  summary: "The target machine reboots: it crashes like node-crash and comes back after `duration` (default 60 s, a VM reboot); a worker's kubelet then restarts the pods still bound to it.",
+                  fields: [], read: { $0.target().map { .crash($0) } }, draw: nil, defaultDuration: .seconds(60)),
+        FaultKind(name: "kubelet-service-kill",
+                  summary: "Stops the target's kubelet (systemctl stop kubelet) until the fault heals: containers keep running and serving, but the node stops renewing its Lease, so the node controller marks it NotReady after node-monitor-grace-period.",
+                  fields: [], read: { reading in
+                      reading.requireDuration(because: "a kubelet-service-kill needs a \"duration\" (the kubelet stays down until it heals)")
+                      return reading.target().map { .processStop($0, .kubelet) }
+                  }, draw: { _, target in .processStop(target, .kubelet) }, needsControlPlane: true),
+        FaultKind(name: "runtime-kill",
+                  summary: "Stops the target worker's container runtime (containerd) until the fault heals: running containers keep serving, nothing new starts, and the kubelet reports the node NotReady (container runtime is down) after 30 s.",
+                  fields: [], read: { reading in
+                      reading.requireDuration(because: "a runtime-kill needs a \"duration\" (containerd stays down until it heals)")
+                      return reading.target().map { .processStop($0, .containerd) }
+                  }, draw: nil, needsControlPlane: true),
+        FaultKind(name: "kube-proxy-kill",
+                  summary: "Stops the target worker's kube-proxy until the fault heals: the node's Service rules stay as last programmed (stale, not gone).",
+                  fields: [], read: { reading in
+                      reading.requireDuration(because: "a kube-proxy-kill needs a \"duration\"")
+                      return reading.target().map { .processStop($0, .kubeProxy) }
+                  }, draw: nil, needsControlPlane: true),
+        FaultKind(name: "container-kill",
+                  summary: "The container of one running pod named `pod` (or `pod-...`) on the target exits with code 137; its kubelet restarts it with the CrashLoopBackOff back-off. Instantaneous.",
+                  fields: ["pod"], read: { reading in
+                      guard let pod = reading.requiredString("pod", hint: "the pod name or name prefix, e.g. web") else { return nil }
+                      return reading.target().map { .containerKill($0, pod: pod) }
+                  }, draw: nil, instantaneous: true, needsControlPlane: true),
+        FaultKind(name: "pod-kill",
+                  summary: "Force-deletes one running pod named `pod` (or `pod-...`) on the target through the API (grace period 0, as Chaos Mesh's pod-kill); its ReplicaSet creates a replacement. Instantaneous.",
+                  fields: ["pod"], read: { reading in
+                      guard let pod = reading.requiredString("pod", hint: "the pod name or name prefix, e.g. web") else { return nil }
+                      return reading.target().map { .podKill($0, pod: pod) }
+                  }, draw: nil, instantaneous: true, needsControlPlane: true),
     ]
 }
 
@@ -117,6 +149,9 @@ extension ClusterProcess {
         case .etcd: return "etcd-member-crash"
         case .kubelet: return "kubelet-service-kill"
         case .haproxy: return "lb-crash"
+        case .kubeProxy: return "kube-proxy-kill"
+        case .containerd: return "runtime-kill"
+        case .pods: return "node-crash"
         }
     }
 }

@@ -15,6 +15,7 @@ struct FaultReading {
     /// Every name a fault's `target` may take besides a machine name, in the order hints list them.
     var selectorNames: [String] {
         ["etcd-leader", "etcd-follower", "random-master"] + (layout.controlPlane ? ["scheduler-leader", "controller-manager-leader"] : [])
+            + (layout.nodeNames.isEmpty ? [] : ["random-worker", "zone:<name>", "node-running:<pod>"])
     }
 
     var machineDescription: String {
@@ -36,6 +37,22 @@ struct FaultReading {
         case "etcd-follower": return .etcdFollower
         case "scheduler-leader" where layout.controlPlane: return .schedulerLeader
         case "controller-manager-leader" where layout.controlPlane: return .controllerManagerLeader
+        case "random-worker" where !layout.nodeNames.isEmpty: return .randomWorker
+        case _ where text.hasPrefix("zone:") && !layout.nodeNames.isEmpty:
+            let zone = String(text.dropFirst("zone:".count))
+            guard layout.nodeZones.contains(zone) else {
+                let zones = Array(Set(layout.nodeZones)).sorted().map { "zone:\($0)" }
+                reader.error(targetNode, path + ".target", "no worker in zone \"\(zone)\" (zones: \(zones.isEmpty ? "none declared" : zones.joined(separator: ", ")))")
+                return nil
+            }
+            return .zone(zone)
+        case _ where text.hasPrefix("node-running:") && !layout.nodeNames.isEmpty:
+            let pod = String(text.dropFirst("node-running:".count))
+            guard !pod.isEmpty else {
+                reader.error(targetNode, path + ".target", "node-running: needs a pod name (or name prefix), e.g. node-running:web")
+                return nil
+            }
+            return .nodeRunning(pod)
         case "random-master":
             if let countNode = values["count"], let count = reader.int(countNode, path + ".count", 1...layout.masters) {
                 return .randomMasters(count: count)
@@ -60,13 +77,44 @@ struct FaultReading {
         return machineList(node, path + "." + key)
     }
 
+    /// Machine names; `masters`, `workers` and `zone:<name>` stand for every master, every worker and
+    /// every worker of a zone.
     mutating func machineList(_ node: Node, _ listPath: String) -> [String]? {
         guard let names = reader.stringList(node, listPath) else { return nil }
         if names.isEmpty { reader.error(node, listPath, "name at least one machine") }
-        for name in names where !layout.machineNames.contains(name) {
-            reader.error(node, listPath, "no machine \"\(name)\" in \(machineDescription)")
+        var machines: [String] = []
+        for name in names {
+            if name == "masters" { machines += layout.masterNames; continue }
+            if name == "workers" && !layout.nodeNames.isEmpty { machines += layout.nodeNames; continue }
+            if name.hasPrefix("zone:") {
+                let zone = String(name.dropFirst("zone:".count))
+                let members = layout.nodeNames.indices.filter { layout.nodeZones[$0] == zone }.map { layout.nodeNames[$0] }
+                if members.isEmpty { reader.error(node, listPath, "no worker in zone \"\(zone)\"") }
+                machines += members
+                continue
+            }
+            if !layout.machineNames.contains(name) {
+                reader.error(node, listPath, "no machine \"\(name)\" in \(machineDescription)")
+            }
+            machines.append(name)
         }
-        return names
+        var seen: Set<String> = []
+        for name in machines where !seen.insert(name).inserted {
+            reader.error(node, listPath, "machine \"\(name)\" is named twice")
+        }
+        return machines
+    }
+
+    mutating func requiredString(_ key: String, hint: String) -> String? {
+        guard let node = values[key] else {
+            reader.error(item, path, "missing required field \"\(key)\" (\(hint))")
+            return nil
+        }
+        guard let text = reader.string(node, path + "." + key), !text.isEmpty else {
+            reader.error(node, path + "." + key, "must not be empty (\(hint))")
+            return nil
+        }
+        return text
     }
 
     mutating func requiredDuration(_ key: String, hint: String) -> SimDuration? {
@@ -186,6 +234,8 @@ extension ScenarioReader {
                     error(durationNode, itemPath + ".duration", "\(kind.name) is instantaneous: the master's kubelet restarts the process; to keep a process down use node-crash or etcd-member-crash with a duration")
                 }
                 length = .zero
+            } else if values["duration"] == nil, let defaultDuration = kind.defaultDuration {
+                length = defaultDuration
             } else if let durationNode = values["duration"] {
                 length = duration(durationNode, itemPath + ".duration")
                 if let length, at + length > plan.duration {

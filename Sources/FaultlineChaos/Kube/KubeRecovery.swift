@@ -15,7 +15,6 @@ extension RecoveryPredicate {
             return (time, time)
         }),
         RecoveryPredicate(metric: Metric.podsBound, sampled: { $0.unboundPods == 0 }),
-        RecoveryPredicate(metric: Metric.deploymentAvailable, sampled: { $0.deployments > 0 && $0.incompleteDeployments == 0 }),
     ]
 }
 

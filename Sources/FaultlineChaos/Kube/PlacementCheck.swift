@@ -17,12 +17,35 @@ struct PlacementCheck: Checker {
     /// Per pod uid: the node it was first bound to.
     var boundTo: [UInt64: String] = [:]
     var bindings = 0
+    /// From the runtimes: requests of the running containers per node, and each container's share.
+    var runningUsage: [String: ResourceList] = [:]
+    var runningShare: [String: ResourceList] = [:]
+    var runningViolations: Set<String> = []
 
     init(checked: [InvariantID]) {
         invariants = [InvariantName.podsNoDoubleBinding, InvariantName.nodesNoOvercommit].filter(checked.contains)
     }
 
-    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {}
+    mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
+        guard case .worker(let worker) = observation, invariants.contains(InvariantName.nodesNoOvercommit) else { return }
+        switch worker {
+        case .containerStarted(let node, let pod, _, let requests):
+            runningShare[node + " " + pod] = requests
+            let used = (runningUsage[node] ?? .zero) + requests
+            runningUsage[node] = used
+            if let capacity = allocatable[node], !used.fits(in: capacity), runningViolations.insert(node).inserted {
+                ledger.violate(InvariantName.nodesNoOvercommit, at: time,
+                               "node \(node): running containers request \(used.milliCPU)m cpu, \(used.memoryBytes) bytes, \(used.pods) pods; allocatable \(capacity.milliCPU)m, \(capacity.memoryBytes) bytes, \(capacity.pods) pods")
+            }
+        case .containerStopped(let node, let pod, _, _, _):
+            if let share = runningShare.removeValue(forKey: node + " " + pod) {
+                runningUsage[node] = (runningUsage[node] ?? .zero) - share
+                if let capacity = allocatable[node], runningUsage[node]!.fits(in: capacity) { runningViolations.remove(node) }
+            }
+        case .request, .runtimeStatus, .rulesProgrammed:
+            break
+        }
+    }
 
     mutating func committed(_ change: CommittedObjects.Change, at time: SimInstant, into ledger: inout InvariantLedger) {
         switch change.after ?? change.before {

@@ -16,6 +16,7 @@ struct ChaosObserver: ClusterObserver {
     /// The committed Kubernetes objects (control-plane runs only) and counts over them.
     var committed: CommittedObjects?
     var summary = KubeSummary()
+    var workerMetrics = WorkerMetrics()
     var changes: [CommittedObjects.Change] = []
     /// The predicates of the metrics this run measures.
     let observedPredicates: [RecoveryPredicate]
@@ -50,9 +51,11 @@ struct ChaosObserver: ClusterObserver {
                     }
                 }
                 for index in checkers.indices { checkers[index].committed(change, at: time, into: &ledger) }
+                workerMetrics.committed(change, at: time, &recovery)
             }
             changes.removeAll(keepingCapacity: true)
         }
+        if committed != nil { workerMetrics.observe(observation, at: time, &recovery) }
         for predicate in observedPredicates {
             if let proof = predicate.observed?(observation, time) {
                 recovery.satisfy(predicate.metric, at: proof.at, notBefore: proof.notBefore)
@@ -64,6 +67,8 @@ struct ChaosObserver: ClusterObserver {
             if let entry = TimelineEntry.etcd(etcd, at: time) { timeline.append(entry) }
         case .kube(let kube):
             if let entry = TimelineEntry.kube(kube, at: time) { timeline.append(entry) }
+        case .worker(let worker):
+            if let entry = TimelineEntry.worker(worker, at: time) { timeline.append(entry) }
         }
     }
 
@@ -75,6 +80,7 @@ struct ChaosObserver: ClusterObserver {
             if predicate.sampled?(probe) == true { recovery.satisfy(predicate.metric, at: time) }
         }
         for index in checkers.indices { checkers[index].sample(probe, at: time, into: &ledger) }
+        if committed != nil { workerMetrics.sample(at: time, &recovery) }
         if probe.etcdLeader != sampledLeader {
             if let leader = probe.etcdLeader {
                 timeline.append(TimelineEntry(at: time, kind: "leader-elected", subject: ClusterLayout.masterName(leader), detail: "etcd"))

@@ -110,6 +110,7 @@ struct ChaosRun {
         result.faults = injector.injected.compactMap { $0 }
         result.recoveries = observer.recovery.recoveries.filter { $0.faultID != RecoveryTracker.bootstrap }
         result.timeline = observer.timeline
+        result.traffic = observer.workerMetrics.series.sorted
         result.invariants = observer.ledger.all
         result.operations = observer.operations
         return result

@@ -100,6 +100,24 @@ struct FaultInjector {
                 sim.pause(host)
                 steps.append(.resume(host))
             }
+        case .containerKill(let selector, let prefix), .podKill(let selector, let prefix):
+            machines = resolver.machines(selector, world, sim)
+            var candidates: [String] = []
+            for machine in machines {
+                guard let node = world.layout.nodeNames.firstIndex(of: machine), let workers = world.workers else { continue }
+                candidates += workers.runningPods(on: node, matching: prefix).map { machine + " " + $0 }
+            }
+            if let chosen = resolver.random.choose(from: candidates) {
+                let parts = chosen.split(separator: " ").map(String.init)
+                if case .containerKill = fault.effect, let node = world.layout.nodeNames.firstIndex(of: parts[0]) {
+                    world.killContainer(node: node, pod: parts[1], sim)
+                } else {
+                    world.forceDeletePod(parts[1], sim)
+                }
+                sim.note("\(fault.kindName) \(parts[1]) on \(parts[0])")
+            } else {
+                sim.note("\(fault.kindName): no running pod matches \(prefix) on \(machines.joined(separator: ","))")
+            }
         case .timeSkew(let selector, let offset, let driftPpm):
             machines = resolver.machines(selector, world, sim)
             for host in resolver.hosts(onMachines: machines, sim) {

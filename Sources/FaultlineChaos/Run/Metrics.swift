@@ -23,15 +23,16 @@ public enum Metric {
     public static let lbBackendRestored = MetricID("lb.backend-restored", "From injection until the load balancer marks an apiserver up again (after it had been marked down).")
     public static let podsBound = MetricID("pods.bound", "From injection until every active pod is bound to a node (committed in etcd).")
     public static let nodeNotReady = MetricID("node.not-ready", "From injection until the node controller marks the node NotReady.")
-    public static let podsEvicted = MetricID("pods.evicted", "From injection until the node's pods are evicted.")
-    public static let podsRescheduled = MetricID("pods.rescheduled", "From injection until the evicted pods run elsewhere.")
-    public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment has completed its rollout again (all replicas updated and available, as `kubectl rollout status` waits for).")
-    public static let serviceAvailable = MetricID("service.available", "From injection until Service traffic succeeds again.")
+    public static let podsEvicted = MetricID("pods.evicted", "From injection until the taint eviction controller evicts a pod (its NoExecute toleration ran out).")
+    public static let podsRescheduled = MetricID("pods.rescheduled", "From injection until the evicted pods run elsewhere: every Deployment complete with its replicas Ready and running, after the last eviction.")
+    public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment is available again after being short: its rollout complete (as `kubectl rollout status` waits for) and its replicas Ready (committed) with running containers.")
+    public static let serviceAvailable = MetricID("service.available", "From injection until Service traffic is served again after an outage: the first second in which at least 99% of all requests are served, after seconds below that.")
+    public static let kubeletLeaseRenewed = MetricID("kubelet.lease-renewed", "From injection until a kubelet renews its node Lease again after missing renewals (more than 20 s without one).")
 
     /// Every metric, in catalog order (`RecoveryPredicate.measures` tells which are measured yet).
     public static let all: [MetricID] = [
         etcdLeaderElected, apiAvailable, schedulerLeaderAcquired, controllerManagerLeaderAcquired, lbBackendRemoved,
-        lbBackendRestored, podsBound, nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable,
+        lbBackendRestored, podsBound, nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable, kubeletLeaseRenewed,
     ]
 
     public static func named(_ name: String) -> MetricID? { all.first { $0.name == name } }

@@ -14,6 +14,13 @@ public struct RecoveryPredicate: Sendable {
         self.observed = nil
     }
 
+    /// A metric derived by a component's own tracker (`WorkerMetrics`) from several sources.
+    init(derivedMetric metric: MetricID) {
+        self.metric = metric
+        self.sampled = nil
+        self.observed = nil
+    }
+
     init(metric: MetricID, observed: @escaping @Sendable (Observation, SimInstant) -> (at: SimInstant, notBefore: SimInstant)?) {
         self.metric = metric
         self.sampled = nil
@@ -21,7 +28,7 @@ public struct RecoveryPredicate: Sendable {
     }
 
     /// Every registered predicate, by component; a metric without one is not measured yet.
-    public static let all: [RecoveryPredicate] = etcd + kube
+    public static let all: [RecoveryPredicate] = etcd + kube + worker
 
     public static func measures(_ metric: MetricID) -> Bool { all.contains { $0.metric == metric } }
 }
@@ -29,6 +36,6 @@ public struct RecoveryPredicate: Sendable {
 /// Builds the checkers of a run, component by component.
 enum CheckerSet {
     static func make(_ plan: RunPlan) -> [any Checker] {
-        etcd(plan, checked: plan.checkedInvariants) + kube(plan, checked: plan.checkedInvariants)
+        etcd(plan, checked: plan.checkedInvariants) + kube(plan, checked: plan.checkedInvariants) + worker(plan, checked: plan.checkedInvariants)
     }
 }

@@ -18,6 +18,13 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
     case schedulerLeader
     /// The master whose kube-controller-manager leads at injection time; a random master when none leads.
     case controllerManagerLeader
+    /// A random worker node.
+    case randomWorker
+    /// Every worker of a zone (`zone:<name>`).
+    case zone(String)
+    /// A worker running a pod whose name is `<prefix>` or starts with `<prefix>-` (`node-running:<prefix>`);
+    /// a random one when several do; a random worker when none does.
+    case nodeRunning(String)
 
     public var description: String {
         switch self {
@@ -28,6 +35,9 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
         case .randomMasters(let count): return "random-masters(\(count))"
         case .schedulerLeader: return "scheduler-leader"
         case .controllerManagerLeader: return "controller-manager-leader"
+        case .randomWorker: return "random-worker"
+        case .zone(let zone): return "zone:\(zone)"
+        case .nodeRunning(let pod): return "node-running:\(pod)"
         }
     }
 }
@@ -70,6 +80,12 @@ public enum FaultEffect: Sendable, Hashable {
     case pause(FaultTarget)
     /// `time-skew`: the target's wall clock jumps by `offset` and drifts by `driftPpm` until heal.
     case timeSkew(FaultTarget, offset: SimDuration, driftPpm: Int64)
+    /// `container-kill`: the container of a running pod whose name matches `pod` (prefix) on the
+    /// target exits with 137; its kubelet restarts it (CrashLoopBackOff). Instantaneous.
+    case containerKill(FaultTarget, pod: String)
+    /// `pod-kill`: a running pod whose name matches `pod` on the target is force-deleted through the
+    /// API (grace period 0, as Chaos Mesh does); its controller replaces it. Instantaneous.
+    case podKill(FaultTarget, pod: String)
 
     /// The Chaos Mesh / LitmusChaos-style name.
     public var kindName: String {
@@ -85,6 +101,8 @@ public enum FaultEffect: Sendable, Hashable {
         case .fsyncStall: return "fsync-stall"
         case .pause: return "process-pause"
         case .timeSkew: return "time-skew"
+        case .containerKill: return "container-kill"
+        case .podKill: return "pod-kill"
         }
     }
 }
@@ -204,5 +222,6 @@ public struct RunPlan: Sendable {
         return etcd + (workload.watchers > 0 ? [InvariantName.watchOrdered] : [])
             + (workload.leaseHolders > 0 ? [InvariantName.leaseTTL] : [])
             + (cluster.layout.controlPlane ? InvariantName.controlPlaneSafety : [])
+            + (cluster.layout.nodeNames.isEmpty ? [] : InvariantName.workerSafety)
     }
 }

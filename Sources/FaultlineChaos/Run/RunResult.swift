@@ -113,6 +113,8 @@ public struct RunResult: Sendable {
     public var faults: [InjectedFault]
     public var recoveries: [Recovery]
     public var timeline: [TimelineEntry]
+    /// Service traffic per second of send time and Service (runs with traffic only).
+    public var traffic: [TrafficSeries.Second] = []
     /// Client operations recorded for the linearizability checker (written by `--history`).
     public var operations: [ClientOperation]
 

@@ -24,6 +24,14 @@ struct TargetResolver {
             return [layout.masterNames[world.leader(of: .kubeScheduler, sim) ?? random.uniform(0..<layout.masters)]]
         case .controllerManagerLeader:
             return [layout.masterNames[world.leader(of: .kubeControllerManager, sim) ?? random.uniform(0..<layout.masters)]]
+        case .randomWorker:
+            return random.choose(from: layout.nodeNames).map { [$0] } ?? []
+        case .zone(let zone):
+            return layout.nodeNames.indices.filter { layout.nodeZones[$0] == zone }.map { layout.nodeNames[$0] }
+        case .nodeRunning(let prefix):
+            let running = world.workers?.nodesRunning(podPrefix: prefix) ?? []
+            if let index = random.choose(from: running) { return [layout.nodeNames[index]] }
+            return random.choose(from: layout.nodeNames).map { [$0] } ?? []
         }
     }
 

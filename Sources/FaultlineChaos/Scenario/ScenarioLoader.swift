@@ -294,7 +294,7 @@ struct ScenarioReader {
     }
 
     mutating func readSpec(_ node: Node, into plan: inout RunPlan) {
-        let allowed = ["duration", "cluster", "network", "storage", "workload", "nodes", "workloads", "actions", "faults", "nemesis", "invariants", "expectations", "convergence"]
+        let allowed = ["duration", "cluster", "network", "storage", "workload", "nodes", "workloads", "actions", "traffic", "faults", "nemesis", "invariants", "expectations", "convergence"]
         var kubeNodes: [(String, Node)] = []
         guard let spec = fields(node, "spec", allowed: allowed) else { return }
         var faultNodes: Node?
@@ -312,7 +312,7 @@ struct ScenarioReader {
                     if let latency = latency(fieldValue, path + "." + field) { plan.storageLatency = latency }
                 }
             case "workload": readWorkload(value, path, into: &plan)
-            case "nodes", "workloads", "actions": kubeNodes.append((key, value))
+            case "nodes", "workloads", "actions", "traffic": kubeNodes.append((key, value))
             case "faults": faultNodes = value
             case "nemesis": plan.nemesis = readNemesis(value, path)
             case "invariants":
@@ -367,7 +367,8 @@ struct ScenarioReader {
 
     /// `spec.nodes`, `spec.workloads` and `spec.actions`, after the cluster (they need the control plane).
     mutating func readKubeObjects(_ items: [(String, Node)], into plan: inout RunPlan) {
-        for (key, value) in items {
+        // Traffic names Services: read it after the workloads, wherever the file puts it.
+        for (key, value) in items.filter({ $0.0 != "traffic" }) + items.filter({ $0.0 == "traffic" }) {
             let path = "spec." + key
             guard var controlPlane = plan.cluster.controlPlane else {
                 error(value, path, "\"\(key)\" needs \"spec.cluster.controlPlane: true\"")
@@ -394,19 +395,27 @@ struct ScenarioReader {
                         controlPlane.workloads.append(object)
                     }
                 }
+            case "traffic":
+                let services = controlPlane.workloads.compactMap { object -> Service? in
+                    if case .service(let service) = object { return service }
+                    return nil
+                }
+                readTraffic(value, path, services: services, into: &plan.cluster.workers)
             default:
                 readActions(value, path, duration: plan.duration, into: &controlPlane)
             }
             plan.cluster.controlPlane = controlPlane
         }
+        plan.cluster.layout.outsideTrafficClients = plan.cluster.workers.traffic.filter { $0.origin == .outside }.count
         plan.cluster.layout.nodeNames = plan.cluster.controlPlane?.nodes.map(\.metadata.name) ?? []
+        plan.cluster.layout.nodeZones = plan.cluster.controlPlane?.nodes.map(\.zone) ?? []
         // One admin client at least: it applies the declared nodes and workloads at the start and runs
         // the scenario's actions.
         plan.cluster.layout.apiClients = plan.cluster.controlPlane.map { _ in max(1, plan.cluster.apiLoad.clients) } ?? 0
     }
 
     mutating func readCluster(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        let controlPlaneFields = ["kube-apiserver", "load-balancer", "leader-election", "kube-scheduler"]
+        let controlPlaneFields = ["kube-apiserver", "load-balancer", "leader-election", "kube-scheduler", "kubelet", "kube-proxy", "container-runtime"]
         var controlPlane = plan.cluster.controlPlane ?? ControlPlaneSpec(masters: plan.memberCount)
         var enabled: Bool?
         var flagNodes: [(String, Node)] = []
@@ -429,6 +438,9 @@ struct ScenarioReader {
             case "load-balancer": readLoadBalancer(value, fieldPath, into: &controlPlane.loadBalancer); flagNodes.append((key, value))
             case "leader-election": readLeaderElection(value, fieldPath, into: &controlPlane.leaderElection); flagNodes.append((key, value))
             case "kube-scheduler": readSchedulerFlags(value, fieldPath, into: &controlPlane); flagNodes.append((key, value))
+            case "kubelet": readKubeletFlags(value, fieldPath, into: &plan.cluster.workers.kubelet); flagNodes.append((key, value))
+            case "kube-proxy": readKubeProxyFlags(value, fieldPath, into: &plan.cluster.workers.kubeProxy); flagNodes.append((key, value))
+            case "container-runtime": readRuntime(value, fieldPath, into: &plan.cluster.workers); flagNodes.append((key, value))
             default:
                 readEtcdFlags(value, fieldPath, into: &plan.flags)
             }

@@ -9,6 +9,14 @@ public enum ClusterProcess: String, Sendable, Hashable, CaseIterable {
     case kubelet
     /// The load balancer in front of the apiservers (HAProxy).
     case haproxy
+    /// A worker's kube-proxy (programs the node's Service rules).
+    case kubeProxy = "kube-proxy"
+    /// A worker's container runtime (containerd: image pulls, container starts and stops).
+    case containerd
+    /// A worker's running containers and network stack: the pods' processes live under containerd
+    /// shims, so they survive kubelet and containerd restarts (not a machine crash); the Service rules
+    /// kube-proxy programmed apply here; in-cluster traffic clients run here.
+    case pods
 }
 
 /// Where every process of the cluster runs, and what its host is called: the one source of host
@@ -30,8 +38,12 @@ public struct ClusterLayout: Sendable, Hashable {
     public var controlPlane: Bool = false
     /// Admin clients (kubectl-like, through the load balancer).
     public var apiClients: Int = 0
-    /// Worker nodes by name (each runs a kubelet).
+    /// Worker nodes by name (each runs a kubelet, kube-proxy, containerd and its pods).
     public var nodeNames: [String] = []
+    /// The zone (`topology.kubernetes.io/zone`) of each worker, by worker index ("" for none).
+    public var nodeZones: [String] = []
+    /// Traffic clients outside the cluster (`traffic-N`), one per outside traffic stream.
+    public var outsideTrafficClients: Int = 0
 
     public init(masters: Int, etcdClients: Int = 0, etcdWatchers: Int = 0, etcdLeaseHolders: Int = 0) {
         self.masters = masters
@@ -69,16 +81,23 @@ public struct ClusterLayout: Sendable, Hashable {
     public var etcdLeaseHolderHosts: [String] { (0..<etcdLeaseHolders).map { "lease-holder-\($0 + 1)" } }
     public var loadBalancerHost: String? { controlPlane ? Self.host(Self.loadBalancerName, .haproxy) : nil }
     public var apiClientHosts: [String] { (0..<apiClients).map { "admin-\($0 + 1)" } }
-    public var nodeKubeletHosts: [String] { nodeNames.map { Self.host($0, .kubelet) } }
+    /// The processes every worker runs, in host registration order.
+    public static let workerProcesses: [ClusterProcess] = [.kubelet, .kubeProxy, .containerd, .pods]
+    /// Hosts of one worker process, by worker index.
+    public func workerHosts(_ process: ClusterProcess) -> [String] { nodeNames.map { Self.host($0, process) } }
+    public var trafficClientHosts: [String] { (0..<outsideTrafficClients).map { "traffic-\($0 + 1)" } }
 
     /// Every host, in registration order: etcd members and test clients, then the control plane
-    /// processes master by master kind, the load balancer, admin clients and worker kubelets.
+    /// processes master by master kind, the load balancer, admin clients, worker processes kind by
+    /// kind, and outside traffic clients.
     public var hostNames: [String] {
         var names = etcdMemberHosts + etcdClientHosts + etcdWatcherHosts + etcdLeaseHolderHosts
         guard controlPlane else { return names }
         for process in masterProcesses where process != .etcd { names += masterHosts(process) }
         if let loadBalancerHost { names.append(loadBalancerHost) }
-        return names + apiClientHosts + nodeKubeletHosts
+        names += apiClientHosts
+        for process in Self.workerProcesses { names += workerHosts(process) }
+        return names + trafficClientHosts
     }
 
     /// Machines that faults can target by name, in order: masters, the load balancer, worker nodes.
@@ -90,7 +109,7 @@ public struct ClusterLayout: Sendable, Hashable {
     public func processHosts(onMachine name: String) -> [String] {
         if masterNames.contains(name) { return masterProcesses.map { Self.host(name, $0) } }
         if controlPlane && name == Self.loadBalancerName { return [Self.host(name, .haproxy)] }
-        if nodeNames.contains(name) { return [Self.host(name, .kubelet)] }
+        if nodeNames.contains(name) { return Self.workerProcesses.map { Self.host(name, $0) } }
         return []
     }
 

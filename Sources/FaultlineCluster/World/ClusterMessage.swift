@@ -15,6 +15,8 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
     indirect case api(ApiServerBound)
     /// From a kube-apiserver (or the load balancer) to an API client.
     indirect case apiClient(ApiClientBound)
+    /// Service traffic between clients and worker nodes.
+    case dataPlane(DataPlaneMessage)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {
@@ -22,6 +24,7 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
         case .etcdClient(let message): return message.traceDigest
         case .api(let message): return message.traceDigest
         case .apiClient(let message): return message.traceDigest
+        case .dataPlane(let message): return message.traceDigest
         }
     }
 
@@ -31,11 +34,17 @@ public enum ClusterMessage: TraceDigestible, Sendable, CustomStringConvertible {
         case .etcdClient(let message): return message.description
         case .api(let message): return message.description
         case .apiClient(let message): return message.description
+        case .dataPlane(let message): return message.description
         }
     }
 
     @inlinable public var api: ApiServerBound? {
         if case .api(let message) = self { return message }
+        return nil
+    }
+
+    @inlinable public var dataPlane: DataPlaneMessage? {
+        if case .dataPlane(let message) = self { return message }
         return nil
     }
 
@@ -66,6 +75,7 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
     case supervisor(SupervisorTimer)
     case process(ProcessTimer)
     case apiserver(ApiServerTimer)
+    case worker(WorkerTimer)
 
     @inlinable public var traceDigest: UInt64 {
         switch self {
@@ -74,6 +84,7 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
         case .etcd(let timer): return timer.traceDigest
         case .lb(let timer): return timer.traceDigest
         case .supervisor(let timer): return timer.traceDigest
+        case .worker(let timer): return timer.traceDigest
         }
     }
 
@@ -84,6 +95,7 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
         case .supervisor(let timer): return timer.description
         case .process(let timer): return timer.description
         case .apiserver(let timer): return "\(timer)"
+        case .worker(let timer): return timer.description
         }
     }
 
@@ -104,6 +116,11 @@ public enum ClusterTimer: TraceDigestible, Sendable, CustomStringConvertible {
 
     @inlinable public var etcd: EtcdTimer? {
         if case .etcd(let timer) = self { return timer }
+        return nil
+    }
+
+    @inlinable public var worker: WorkerTimer? {
+        if case .worker(let timer) = self { return timer }
         return nil
     }
 

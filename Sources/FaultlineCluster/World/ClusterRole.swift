@@ -11,8 +11,12 @@ enum ClusterRole {
     case scheduler(Int)
     case controllerManager(Int)
     case admin(Int)
-    /// A worker's kubelet.
-    case nodeAgent(Int)
+    /// A worker's kubelet, kube-proxy and containerd, by worker index.
+    case nodeKubelet(Int)
+    case kubeProxy(Int)
+    case containerd(Int)
+    /// A traffic client: the pods of worker N (N < workers), or an outside client after them.
+    case trafficClient(Int)
     case unassigned
 }
 
@@ -22,7 +26,7 @@ extension ApiserverInput {
         switch message {
         case .api(let message): return .api(message)
         case .etcdClient(let message): return .etcd(message)
-        case .etcdServer, .apiClient: return nil
+        case .etcdServer, .apiClient, .dataPlane: return nil
         }
     }
 }
@@ -33,7 +37,7 @@ extension LoadBalancerInput {
         switch message {
         case .api(let message): return .fromClient(message)
         case .apiClient(let message): return .fromBackend(message)
-        case .etcdServer, .etcdClient: return nil
+        case .etcdServer, .etcdClient, .dataPlane: return nil
         }
     }
 }

@@ -11,6 +11,8 @@ public struct ClusterSpec: Sendable {
     public var controlPlane: ControlPlaneSpec?
     /// The admin clients' background API load.
     public var apiLoad = ApiLoad()
+    /// The worker nodes' kubelet, runtime and kube-proxy settings, and the Service traffic.
+    public var workers = WorkerSpec()
 
     public init(layout: ClusterLayout, etcdFlags: EtcdFlags, etcdWorkload: ClientWorkload, storageLatency: LatencyDistribution) {
         self.layout = layout
@@ -33,6 +35,8 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
     public var etcd: EtcdComponent
     /// The Kubernetes control plane, when the masters run one.
     public var kube: ControlPlaneComponent?
+    /// The worker machines, when the cluster has any.
+    public var workers: WorkerComponent?
     public var observer: Observer
     var roles: [ClusterRole]
     /// Processes a fault keeps stopped until it heals (the master's kubelet leaves them alone), by host index.
@@ -46,7 +50,10 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
         self.etcd = EtcdComponent(sim: sim, layout: spec.layout, flags: spec.etcdFlags, workload: spec.etcdWorkload,
                                   storageLatency: spec.storageLatency)
         if spec.layout.controlPlane, let controlPlane = spec.controlPlane {
-            kube = ControlPlaneComponent(sim: sim, layout: spec.layout, spec: controlPlane, apiLoad: spec.apiLoad, etcdMembers: etcd.memberHosts)
+            let controlPlaneComponent = ControlPlaneComponent(sim: sim, layout: spec.layout, spec: controlPlane, apiLoad: spec.apiLoad, etcdMembers: etcd.memberHosts)
+            kube = controlPlaneComponent
+            workers = WorkerComponent(sim: sim, layout: spec.layout, spec: spec.workers, nodes: controlPlane.nodes,
+                                      loadBalancer: controlPlaneComponent.loadBalancer.host)
         }
         var roles = Array(repeating: ClusterRole.unassigned, count: sim.hostCount)
         for (index, host) in etcd.memberHosts.enumerated() { roles[Int(host.index)] = .etcdMember(index) }
@@ -54,6 +61,7 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
         for (index, host) in etcd.watcherHosts.enumerated() { roles[Int(host.index)] = .etcdWatcher(index) }
         for (index, host) in etcd.leaseHolderHosts.enumerated() { roles[Int(host.index)] = .etcdLeaseHolder(index) }
         for (host, role) in kube?.roles() ?? [] { roles[Int(host.index)] = role }
+        for (host, role) in workers?.roles() ?? [] { roles[Int(host.index)] = role }
         self.roles = roles
         self.heldDown = Array(repeating: false, count: sim.hostCount)
         precondition(sim.allHosts.map { sim.name(of: $0) } == spec.layout.hostNames, "hosts must be registered in layout order")
@@ -93,9 +101,18 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
         case .admin(let index):
             guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
             kube!.handleAdmin(index, narrowed, sim, &observer)
-        case .nodeAgent(let index):
+        case .nodeKubelet(let index):
             guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
-            kube!.handleNodeAgent(index, narrowed, sim, &observer)
+            workers!.handleKubelet(index, narrowed, sim, &observer)
+        case .kubeProxy(let index):
+            guard let narrowed = event.kind.narrowed({ $0.apiClient }, { $0.process }) else { return misrouted(event, sim) }
+            workers!.handleProxy(index, narrowed, sim, &observer)
+        case .containerd(let index):
+            guard let narrowed = event.kind.narrowed({ _ -> Never? in nil }, { $0.worker }) else { return misrouted(event, sim) }
+            workers!.handleContainerd(index, narrowed, sim, &observer)
+        case .trafficClient(let index):
+            guard let narrowed = event.kind.narrowed({ $0.dataPlane }, { $0.worker }) else { return misrouted(event, sim) }
+            workers!.handleTraffic(index, narrowed, sim, &observer)
         case .unassigned:
             preconditionFailure("event for host \(sim.name(of: host)), which runs nothing")
         }
@@ -105,7 +122,20 @@ public struct ClusterWorld<Observer: ClusterObserver>: SimWorld {
     public mutating func crashProcess(_ host: HostID, _ sim: ClusterSim, reason: String) {
         guard sim.state(of: host) != .crashed else { return }
         kube?.processCrashed(host, sim, &observer, reason: reason)
+        workers?.processCrashed(host, sim, &observer, reason: reason)
         sim.crash(host)
+    }
+
+    /// Kills the container of `pod` on worker `node` (exit 137).
+    public mutating func killContainer(node: Int, pod: String, _ sim: ClusterSim) {
+        workers?.killContainer(node: node, pod: pod, sim, &observer)
+    }
+
+    /// Force-deletes `pod` (`namespace/name`) through the API, as an admin.
+    public mutating func forceDeletePod(_ pod: String, _ sim: ClusterSim) {
+        let parts = pod.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return }
+        kube?.forceDeletePod(namespace: parts[0], name: parts[1], sim, &observer)
     }
 
     /// Holds a process down until a fault heals (the master's kubelet does not restart it meanwhile).

@@ -12,7 +12,6 @@ public struct ControlPlaneComponent {
     public private(set) var schedulers: [ApiProcess<SchedulerLogic>]
     public private(set) var controllerManagers: [ApiProcess<ControllerManagerLogic>]
     public private(set) var admins: [ApiProcess<AdminLogic>]
-    public private(set) var nodeAgents: [ApiProcess<NodeAgentLogic>]
     var apiserverOutput = ApiServerOutput()
 
     /// Loopback between processes of one machine (a few tens of microseconds).
@@ -27,7 +26,6 @@ public struct ControlPlaneComponent {
         let kubeletHosts = layout.masterHosts(.kubelet).map { sim.addHost($0) }
         let lbHost = sim.addHost(layout.loadBalancerHost!)
         let adminHosts = layout.apiClientHosts.map { sim.addHost($0) }
-        let nodeHosts = layout.nodeKubeletHosts.map { sim.addHost($0) }
         self.apiserverHosts = apiserverHosts
 
         for master in 0..<masters {
@@ -72,17 +70,12 @@ public struct ControlPlaneComponent {
                               logic: ControllerManagerLogic(random: sim.randomStream("\(name).logic")),
                               leaderElection: electionConfig(name, lease: "kube-controller-manager"), electorBugs: spec.leaderElection.bugs)
         }
-        let bootstrap = spec.nodes.map(KubeObject.node) + spec.workloads
+        // Kubelets register the declared nodes themselves.
+        let bootstrap = spec.workloads
         admins = adminHosts.enumerated().map { index, host in
             let name = layout.apiClientHosts[index]
             return ApiProcess(host: host, identity: name, user: .admin, informers: informerSet(host, endpoint: lbHost, [], name),
                               logic: AdminLogic(index: index, bootstrap: bootstrap, actions: spec.actions, load: apiLoad, random: sim.randomStream("\(name).logic")))
-        }
-        nodeAgents = nodeHosts.enumerated().map { index, host in
-            let nodeName = layout.nodeNames[index], name = layout.nodeKubeletHosts[index]
-            return ApiProcess(host: host, identity: name, user: .node(nodeName),
-                              informers: informerSet(host, endpoint: lbHost, NodeAgentLogic.informers(nodeName: nodeName), name),
-                              logic: NodeAgentLogic(nodeName: nodeName, startLatency: spec.podStartLatency, random: sim.randomStream("\(name).logic")))
         }
     }
 
@@ -97,7 +90,6 @@ public struct ControlPlaneComponent {
         for (index, supervisor) in supervisors.enumerated() { roles.append((supervisor.host, .masterKubelet(index))) }
         roles.append((loadBalancer.host, .loadBalancer))
         for (index, process) in admins.enumerated() { roles.append((process.host, .admin(index))) }
-        for (index, process) in nodeAgents.enumerated() { roles.append((process.host, .nodeAgent(index))) }
         return roles
     }
 
@@ -150,8 +142,10 @@ public struct ControlPlaneComponent {
         admins[index].handle(event, sim, &observer)
     }
 
-    mutating func handleNodeAgent<O: ClusterObserver>(_ index: Int, _ event: ApiProcess<NodeAgentLogic>.Event, _ sim: ClusterSim, _ observer: inout O) {
-        nodeAgents[index].handle(event, sim, &observer)
+    /// An admin force-deletes a pod (the chaos layer's pod-kill).
+    public mutating func forceDeletePod<O: ClusterObserver>(namespace: String, name: String, _ sim: ClusterSim, _ observer: inout O) {
+        guard !admins.isEmpty else { return }
+        admins[0].act(sim, &observer) { logic, _, _, out in logic.forceDelete(namespace: namespace, name: name, &out) }
     }
 
     /// A process exits on its own (kube-scheduler and kube-controller-manager exit when they lose their
@@ -173,7 +167,7 @@ public struct ControlPlaneComponent {
         switch process {
         case .kubeScheduler: return schedulers.indices.first { sim.isUp(schedulers[$0].host) && schedulers[$0].leadsByElection }
         case .kubeControllerManager: return controllerManagers.indices.first { sim.isUp(controllerManagers[$0].host) && controllerManagers[$0].leadsByElection }
-        case .etcd, .kubeApiserver, .kubelet, .haproxy: return nil
+        case .etcd, .kubeApiserver, .kubelet, .haproxy, .kubeProxy, .containerd, .pods: return nil
         }
     }
 }

@@ -19,6 +19,7 @@ public enum EtcdObservation {
 public enum Observation {
     case etcd(EtcdObservation)
     case kube(KubeObservation)
+    case worker(WorkerObservation)
 }
 
 /// What the Kubernetes components report.

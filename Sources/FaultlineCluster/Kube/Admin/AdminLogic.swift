@@ -102,6 +102,14 @@ public struct AdminLogic: ProcessLogic {
         }
     }
 
+    /// `kubectl delete pod --grace-period=0 --force` (Chaos Mesh's pod-kill): sent once, not retried.
+    public mutating func forceDelete(namespace: String, name: String, _ out: inout ProcessOutbox) {
+        var request = ApiRequest(id: 0, user: user, verb: .delete, resource: .pods, namespace: namespace, name: name)
+        request.gracePeriodSeconds = 0
+        tagCounter += 1
+        out.send(request, tag: tagCounter)
+    }
+
     mutating func sendScript(_ request: ApiRequest, _ out: inout ProcessOutbox) {
         tagCounter += 1
         scriptCall = tagCounter

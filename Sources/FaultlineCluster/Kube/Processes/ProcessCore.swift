@@ -39,6 +39,8 @@ public struct ApiProcess<Logic: ProcessLogic> {
     var outbox = ProcessOutbox()
     /// Set when the process must end (it lost its lease); the world crashes its host.
     public internal(set) var wantsExit = false
+    /// Runtime calls the logic made, in order, for the owner to carry out (`takeRuntimeCalls`).
+    var runtimeCalls: [RuntimeCall] = []
 
     public init(host: HostID, identity: String, user: ApiUser, informers: InformerSet, logic: Logic,
                 leaderElection: LeaderElectionConfig? = nil, electorBugs: LeaderElectionBugs = []) {
@@ -68,6 +70,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
         case .started:
             incarnation += 1
             wantsExit = false
+            runtimeCalls.removeAll()
             informers = freshInformers
             logic = freshLogic
             electorCall = nil
@@ -147,10 +150,13 @@ public struct ApiProcess<Logic: ProcessLogic> {
 
     /// Sends what the logic asked for.
     mutating func flush<O: ClusterObserver>(_ sim: ClusterSim, _ observer: inout O) {
-        guard !outbox.requests.isEmpty || !outbox.timers.isEmpty || !outbox.observations.isEmpty else { return }
+        guard !outbox.requests.isEmpty || !outbox.timers.isEmpty || !outbox.observations.isEmpty
+              || !outbox.runtimeCalls.isEmpty || !outbox.workerObservations.isEmpty else { return }
         let box = outbox
         outbox.clear()
         for observation in box.observations { observer.observe(.kube(observation), at: sim.now) }
+        for observation in box.workerObservations { observer.observe(.worker(observation), at: sim.now) }
+        runtimeCalls.append(contentsOf: box.runtimeCalls)
         for (afterMs, token) in box.timers {
             sim.setTimer(on: host, after: .milliseconds(afterMs), .process(.work(token: token)))
         }
@@ -167,6 +173,30 @@ public struct ApiProcess<Logic: ProcessLogic> {
             informers.send(request, tag: RequestTag(tag), now: sim.now, into: &outputs)
         }
         route(&outputs, sim, &observer)
+    }
+
+    /// Lets the logic act on something from outside the process (a chaos action such as pod-kill),
+    /// then sends what it asked for.
+    public mutating func act<O: ClusterObserver>(_ sim: ClusterSim, _ observer: inout O,
+                                                 _ body: (inout Logic, ProcessView, InformerSet, inout ProcessOutbox) -> Void) {
+        guard sim.isUp(host) else { return }
+        body(&logic, view(sim), informers, &outbox)
+        flush(sim, &observer)
+    }
+
+    // MARK: Container runtime
+
+    /// The runtime calls made since the last take, in order.
+    public mutating func takeRuntimeCalls() -> [RuntimeCall] {
+        guard !runtimeCalls.isEmpty else { return [] }
+        defer { runtimeCalls.removeAll(keepingCapacity: true) }
+        return runtimeCalls
+    }
+
+    /// Hands the runtime's answer to a relist to the logic.
+    public mutating func runtimeAnswer<O: ClusterObserver>(_ answer: RuntimeAnswer, _ sim: ClusterSim, _ observer: inout O) {
+        logic.runtimeAnswered(answer, view(sim), informers, &outbox)
+        flush(sim, &observer)
     }
 
     // MARK: Leader election

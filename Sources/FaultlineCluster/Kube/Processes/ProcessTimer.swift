@@ -37,6 +37,9 @@ public struct ProcessOutbox {
     public var requests: [(request: ApiRequest, tag: UInt64, asLeader: Bool)] = []
     public var timers: [(afterMs: Int64, token: UInt64)] = []
     public var observations: [KubeObservation] = []
+    /// Calls to the node's container runtime (kubelets only); answers come to `runtimeAnswered`.
+    public var runtimeCalls: [RuntimeCall] = []
+    public var workerObservations: [WorkerObservation] = []
 
     public mutating func send(_ request: ApiRequest, tag: UInt64, asLeader: Bool = false) {
         precondition(tag < ProcessCore.electorTagBit, "process tags stay below the elector's")
@@ -49,6 +52,8 @@ public struct ProcessOutbox {
         requests.removeAll(keepingCapacity: true)
         timers.removeAll(keepingCapacity: true)
         observations.removeAll(keepingCapacity: true)
+        runtimeCalls.removeAll(keepingCapacity: true)
+        workerObservations.removeAll(keepingCapacity: true)
     }
 }
 
@@ -71,4 +76,11 @@ public protocol ProcessLogic {
     mutating func timer(_ token: UInt64, _ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox)
     /// The elector acquired the lease: start the leader's work.
     mutating func startedLeading(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox)
+    /// The container runtime answered a relist (kubelets only).
+    mutating func runtimeAnswered(_ answer: RuntimeAnswer, _ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox)
+}
+
+extension ProcessLogic {
+    /// Processes without a runtime never get answers.
+    public mutating func runtimeAnswered(_ answer: RuntimeAnswer, _ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {}
 }
