@@ -22,6 +22,10 @@ public struct FaultKind: Sendable {
     var needsControlPlane = false
     /// The duration when the scenario gives none (a reboot's length).
     var defaultDuration: SimDuration?
+    /// Hits only workers (the nemesis targets a random worker).
+    var workerOnly = false
+    /// Hits whole machines (the nemesis may target a worker as well as a master).
+    var machineLevel = false
 
     public var isImplemented: Bool { read != nil }
 
@@ -37,7 +41,7 @@ extension FaultKind {
     public static let all: [FaultKind] = [
         FaultKind(name: "node-crash",
                   summary: "The target machine crashes: all its processes stop, volatile state is lost, what etcd fsynced survives. Heals by restarting it.",
-                  fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }),
+                  fields: [], read: { $0.target().map { .crash($0) } }, draw: { _, target in .crash(target) }, machineLevel: true),
         FaultKind(name: "etcd-member-crash",
                   summary: "The etcd member on the target master crashes (its process only) and stays down until the fault heals.",
                   fields: [], read: { $0.target().map { .processStop($0, .etcd) } }, draw: { _, target in .processStop(target, .etcd) }),
@@ -75,20 +79,20 @@ extension FaultKind {
                   }, draw: nil),
         FaultKind(name: "network-partition",
                   summary: "Cuts links: mode isolate (target), split (groups), one-way (from -> to) or bridge (from | to, the rest reach both). Messages in flight are dropped on arrival. Heals by restoring the links.",
-                  fields: ["mode", "groups", "from", "to"], read: { $0.partition() }, draw: { _, target in .partition(.isolate(target)) }),
+                  fields: ["mode", "groups", "from", "to"], read: { $0.partition() }, draw: { _, target in .partition(.isolate(target)) }, machineLevel: true),
         FaultKind(name: "network-delay",
                   summary: "Adds latency (uniform latency +/- jitter) to every message to or from the target. Heals by removing it.",
                   fields: ["latency", "jitter"], read: { reading in
                       guard let latency = reading.requiredDuration("latency", hint: "e.g. 200ms") else { return nil }
                       let jitter = reading.optionalDuration("jitter") ?? .zero
                       return reading.target().map { .delay($0, latency: latency, jitter: jitter) }
-                  }, draw: { _, target in .delay(target, latency: .milliseconds(200), jitter: .milliseconds(50)) }),
+                  }, draw: { _, target in .delay(target, latency: .milliseconds(200), jitter: .milliseconds(50)) }, machineLevel: true),
         FaultKind(name: "network-loss",
                   summary: "Drops each message to or from the target with the given probability. Heals by removing it.",
                   fields: ["probability"], read: { reading in
                       guard let probability = reading.requiredProbability("probability") else { return nil }
                       return reading.target().map { .loss($0, probability: probability) }
-                  }, draw: { _, target in .loss(target, probability: 0.3) }),
+                  }, draw: { _, target in .loss(target, probability: 0.3) }, machineLevel: true),
         FaultKind(name: "fsync-stall",
                   summary: "The target's disk completes no write until the fault heals (etcd issue 15247): Raft messages that wait on persistence wait too.",
                   fields: [], read: { reading in
@@ -111,19 +115,19 @@ extension FaultKind {
                   fields: [], read: { reading in
                       reading.requireDuration(because: "a kubelet-service-kill needs a \"duration\" (the kubelet stays down until it heals)")
                       return reading.target().map { .processStop($0, .kubelet) }
-                  }, draw: { _, target in .processStop(target, .kubelet) }, needsControlPlane: true),
+                  }, draw: { _, target in .processStop(target, .kubelet) }, needsControlPlane: true, workerOnly: true),
         FaultKind(name: "runtime-kill",
                   summary: "Stops the target worker's container runtime (containerd) until the fault heals: running containers keep serving, nothing new starts, and the kubelet reports the node NotReady (container runtime is down) after 30 s.",
                   fields: [], read: { reading in
                       reading.requireDuration(because: "a runtime-kill needs a \"duration\" (containerd stays down until it heals)")
                       return reading.target().map { .processStop($0, .containerd) }
-                  }, draw: nil, needsControlPlane: true),
+                  }, draw: { _, target in .processStop(target, .containerd) }, needsControlPlane: true, workerOnly: true),
         FaultKind(name: "kube-proxy-kill",
                   summary: "Stops the target worker's kube-proxy until the fault heals: the node's Service rules stay as last programmed (stale, not gone).",
                   fields: [], read: { reading in
                       reading.requireDuration(because: "a kube-proxy-kill needs a \"duration\"")
                       return reading.target().map { .processStop($0, .kubeProxy) }
-                  }, draw: nil, needsControlPlane: true),
+                  }, draw: { _, target in .processStop(target, .kubeProxy) }, needsControlPlane: true, workerOnly: true),
         FaultKind(name: "container-kill",
                   summary: "The container of one running pod named `pod` (or `pod-...`) on the target exits with code 137; its kubelet restarts it with the CrashLoopBackOff back-off. Instantaneous.",
                   fields: ["pod"], read: { reading in

@@ -25,7 +25,7 @@ struct FaultSchedule {
 
     init(plan: RunPlan, nemesisRandom: SimRandom) {
         var planned = plan.faults
-        if let nemesis = plan.nemesis { planned += Self.drawNemesis(nemesis, random: nemesisRandom) }
+        if let nemesis = plan.nemesis { planned += Self.drawNemesis(nemesis, random: nemesisRandom, hasWorkers: !plan.cluster.layout.nodeNames.isEmpty) }
         planned.sort { $0.at < $1.at }
         let end = SimInstant.start + plan.duration
         var controls: [ControlEvent] = []
@@ -55,7 +55,7 @@ struct FaultSchedule {
 
     /// Draws the nemesis' faults from its own stream: exponential inter-arrival times, durations uniform
     /// in the configured range, never more than `maxConcurrent` active, none starting after the safety phase.
-    static func drawNemesis(_ nemesis: NemesisPlan, random: SimRandom) -> [PlannedFault] {
+    static func drawNemesis(_ nemesis: NemesisPlan, random: SimRandom, hasWorkers: Bool = false) -> [PlannedFault] {
         var random = random
         var drawn: [PlannedFault] = []
         var time = SimDuration.zero
@@ -67,9 +67,18 @@ struct FaultSchedule {
             let duration = min(span, nemesis.safetyPhase - time)
             let active = drawn.filter { $0.at <= time && $0.at + ($0.duration ?? .zero) > time }.count
             guard active < nemesis.maxConcurrent else { continue }
-            let target: FaultTarget = random.bernoulli(0.5) ? .etcdLeader : .randomMaster
-            // The loader admits only kinds the nemesis can draw.
-            guard let draw = FaultKind.named(name)?.draw else { preconditionFailure("nemesis kind \(name) cannot be drawn") }
+            // The loader admits only kinds the nemesis can draw. Worker faults hit a random worker; with
+            // workers, machine faults hit one 40% of the time (no draw without workers: etcd-only
+            // nemesis runs replay as before).
+            guard let kind = FaultKind.named(name), let draw = kind.draw else { preconditionFailure("nemesis kind \(name) cannot be drawn") }
+            let target: FaultTarget
+            if kind.workerOnly {
+                target = .randomWorker
+            } else if hasWorkers && kind.machineLevel && random.bernoulli(0.4) {
+                target = .randomWorker
+            } else {
+                target = random.bernoulli(0.5) ? .etcdLeader : .randomMaster
+            }
             drawn.append(PlannedFault(effect: draw(&random, target), at: time, duration: duration, kindName: name))
         }
         return drawn
