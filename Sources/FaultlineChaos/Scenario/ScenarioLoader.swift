@@ -415,7 +415,7 @@ struct ScenarioReader {
     }
 
     mutating func readCluster(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        let controlPlaneFields = ["kube-apiserver", "load-balancer", "leader-election", "kube-scheduler", "kubelet", "kube-proxy", "container-runtime"]
+        let controlPlaneFields = ["kube-apiserver", "load-balancer", "leader-election", "kube-scheduler", "kube-controller-manager", "kubelet", "kube-proxy", "container-runtime"]
         var controlPlane = plan.cluster.controlPlane ?? ControlPlaneSpec(masters: plan.memberCount)
         var enabled: Bool?
         var flagNodes: [(String, Node)] = []
@@ -441,6 +441,7 @@ struct ScenarioReader {
             case "kubelet": readKubeletFlags(value, fieldPath, into: &plan.cluster.workers.kubelet); flagNodes.append((key, value))
             case "kube-proxy": readKubeProxyFlags(value, fieldPath, into: &plan.cluster.workers.kubeProxy); flagNodes.append((key, value))
             case "container-runtime": readRuntime(value, fieldPath, into: &plan.cluster.workers); flagNodes.append((key, value))
+            case "kube-controller-manager": readControllerManagerFlags(value, fieldPath, into: &controlPlane.nodeLifecycle); flagNodes.append((key, value))
             default:
                 readEtcdFlags(value, fieldPath, into: &plan.flags)
             }

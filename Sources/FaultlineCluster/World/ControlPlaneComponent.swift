@@ -67,7 +67,7 @@ public struct ControlPlaneComponent {
             let endpoint = spec.componentsUseLoadBalancer ? lbHost : apiserverHosts[master]
             return ApiProcess(host: host, identity: name, user: .controllerManager,
                               informers: informerSet(host, endpoint: endpoint, ControllerManagerLogic.informers(user: .controllerManager), name),
-                              logic: ControllerManagerLogic(random: sim.randomStream("\(name).logic")),
+                              logic: ControllerManagerLogic(nodeLifecycle: spec.nodeLifecycle, random: sim.randomStream("\(name).logic")),
                               leaderElection: electionConfig(name, lease: "kube-controller-manager"), electorBugs: spec.leaderElection.bugs)
         }
         // Kubelets register the declared nodes themselves.

@@ -48,6 +48,29 @@ public struct ApiLoad: Sendable, Hashable {
     public init() {}
 }
 
+/// kube-controller-manager's node lifecycle flags (Kubernetes 1.34 defaults): `--node-monitor-period`
+/// 5 s, `--node-monitor-grace-period` 50 s, `--node-startup-grace-period` 60 s,
+/// `--node-eviction-rate` 0.1 nodes/s, `--secondary-node-eviction-rate` 0.01 nodes/s,
+/// `--unhealthy-zone-threshold` 0.55 and `--large-cluster-size-threshold` 50 nodes.
+///
+/// Invariants the scenario reader enforces: rates >= 0, threshold in (0, 1], each grace period longer
+/// than the monitor period.
+public struct NodeLifecycleFlags: Sendable, Hashable {
+    public var nodeMonitorPeriodMs: Int64 = 5_000
+    public var nodeMonitorGracePeriodMs: Int64 = 50_000
+    public var nodeStartupGracePeriodMs: Int64 = 60_000
+    /// NoExecute taints per second in a healthy (or fully disrupted, while another zone is not) zone.
+    public var nodeEvictionRatePerSecond: Double = 0.1
+    /// NoExecute taints per second in a partially disrupted zone larger than `largeClusterSizeThreshold`.
+    public var secondaryNodeEvictionRatePerSecond: Double = 0.01
+    /// The fraction of not-Ready nodes (with more than 2 of them) at which a zone is partially disrupted.
+    public var unhealthyZoneThreshold: Double = 0.55
+    /// Zones with at most this many nodes stop tainting when partially disrupted.
+    public var largeClusterSizeThreshold: Int = 50
+    public var bugs: NodeLifecycleBugs = []
+    public init() {}
+}
+
 /// The Kubernetes control plane of a cluster (kubeadm's stacked-etcd HA layout) and what runs on it.
 public struct ControlPlaneSpec: Sendable {
     /// kube-apiserver `--etcd-servers`: the local member only (kubeadm's default) or every member.
@@ -60,6 +83,8 @@ public struct ControlPlaneSpec: Sendable {
     public var leaderElection = LeaderElectionFlags()
     public var scheduler = SchedulerFlags()
     public var schedulerBugs: SchedulerBugs = []
+    /// kube-controller-manager's node lifecycle and taint eviction settings.
+    public var nodeLifecycle = NodeLifecycleFlags()
     /// Objects in the cluster from the start: Nodes declared by the scenario (until kubelets register
     /// them), Deployments and Services from its manifests.
     public var nodes: [Node] = []

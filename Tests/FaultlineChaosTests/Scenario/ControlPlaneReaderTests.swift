@@ -106,4 +106,44 @@ import Testing
         let found = Self.rejected(Self.scenario(body: "  nodes:\n    - {name: worker-1, capacity: {cpu: \"2\", memory: 4Gi}}\n    - {name: worker-1, capacity: {cpu: \"2\", memory: 4Gi}}"))
         #expect(found.contains { $0.message.contains("declared twice") }, "\(found)")
     }
+
+    @Test func controllerManagerFlagsReadWithUpstreamNames() throws {
+        let defaults = try #require(try ScenarioLoader.plan(yaml: Self.scenario(body: ""), file: Self.file).cluster.controlPlane).nodeLifecycle
+        #expect(defaults == NodeLifecycleFlags())
+        #expect(defaults.nodeMonitorGracePeriodMs == 50_000 && defaults.nodeEvictionRatePerSecond == 0.1 && defaults.largeClusterSizeThreshold == 50)
+        let cluster = """
+            controlPlane: true
+            kube-controller-manager:
+              node-monitor-period: 2s
+              node-monitor-grace-period: 20s
+              node-startup-grace-period: 30s
+              node-eviction-rate: 0.5
+              secondary-node-eviction-rate: 0
+              unhealthy-zone-threshold: 0.4
+              large-cluster-size-threshold: 10
+              unsafe-bugs: [evicts-in-full-disruption]
+        """
+        let flags = try #require(try ScenarioLoader.plan(yaml: Self.scenario(cluster: cluster, body: ""), file: Self.file).cluster.controlPlane).nodeLifecycle
+        #expect(flags.nodeMonitorPeriodMs == 2_000 && flags.nodeMonitorGracePeriodMs == 20_000 && flags.nodeStartupGracePeriodMs == 30_000)
+        #expect(flags.nodeEvictionRatePerSecond == 0.5 && flags.secondaryNodeEvictionRatePerSecond == 0)
+        #expect(flags.unhealthyZoneThreshold == 0.4 && flags.largeClusterSizeThreshold == 10)
+        #expect(flags.bugs == .evictsInFullDisruption)
+    }
+
+    @Test func badControllerManagerFlagsNameTheField() {
+        let bad = """
+            controlPlane: true
+            kube-controller-manager:
+              node-monitor-period: 10s
+              node-monitor-grace-period: 10s
+              node-eviction-rate: -1
+              unhealthy-zone-threshold: 1.5
+        """
+        let found = Self.rejected(Self.scenario(cluster: bad, body: ""))
+        let paths = found.map(\.path)
+        #expect(paths.contains("spec.cluster.kube-controller-manager.node-monitor-grace-period"), "\(found)")
+        #expect(paths.contains("spec.cluster.kube-controller-manager.node-eviction-rate"), "\(found)")
+        #expect(paths.contains("spec.cluster.kube-controller-manager.unhealthy-zone-threshold"), "\(found)")
+        #expect(!paths.contains("spec.cluster.kube-controller-manager.node-startup-grace-period"), "60 s > 10 s: \(found)")
+    }
 }

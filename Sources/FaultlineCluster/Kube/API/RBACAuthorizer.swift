@@ -217,6 +217,8 @@ public struct RBACAuthorizer: Sendable {
         // Node lifecycle: taints, conditions, and deleting nodes that are gone.
         BootstrapRule(verbs: [.get, .list, .watch, .update, .delete], resources: ["nodes"]),
         BootstrapRule(verbs: [.update], resources: ["nodes/status"]),
+        // Node heartbeats (the node lifecycle controller watches the node Leases).
+        BootstrapRule(verbs: [.get, .list, .watch], resources: ["leases"], namespace: nodeLeaseNamespace),
         BootstrapRule(verbs: [.get, .list, .watch], resources: ["services", "namespaces"]),
         BootstrapRule(verbs: [.create], resources: ["leases"], namespace: "kube-system"),
         BootstrapRule(verbs: [.get, .update], resources: ["leases"], names: ["kube-controller-manager"], namespace: "kube-system"),

@@ -53,6 +53,10 @@ public struct ApiServerConfig: Sendable {
     /// The authorizer (`--authorization-mode=Node,RBAC` with the scenario's extra grants).
     public var authorizer = RBACAuthorizer()
     public var bugs: ApiServerBugs = []
+    /// `--default-not-ready-toleration-seconds` and `--default-unreachable-toleration-seconds` (300):
+    /// the DefaultTolerationSeconds admission plugin's tolerations for new pods.
+    public var defaultNotReadyTolerationSeconds: Int64 = 300
+    public var defaultUnreachableTolerationSeconds: Int64 = 300
 
     public init(etcdEndpoints: [HostID] = []) { self.etcdEndpoints = etcdEndpoints }
 }

@@ -27,6 +27,11 @@ extension ApiServer {
         object.metadata.generation = 1
         object.metadata.resourceVersion = 0  // the storage layer never stores a version
         object.metadata.deletionTimestamp = nil
+        if case .pod(var pod) = object {
+            DefaultTolerationSeconds.admit(&pod, notReadySeconds: config.defaultNotReadyTolerationSeconds,
+                                           unreachableSeconds: config.defaultUnreachableTolerationSeconds)
+            object = .pod(pod)
+        }
         let key = object.registryKey
         let txn = Txn(compare: [.createRevision(key: key, .equal, 0)], success: [.put(key: key, value: .object(object))], failure: [])
         sendEtcd(.txn(txn), for: .create(call, object: object), into: &output)

@@ -3,16 +3,21 @@ import FaultlineSim
 /// kube-controller-manager's controllers as a process logic: Deployment, ReplicaSet (with expectations
 /// and slow-start create batches), EndpointSlice and the garbage collector, reconciling keys their
 /// informers mark dirty (`DeploymentReconciler`, `ReplicaSetReconciler`, `EndpointSliceReconciler`,
-/// `GarbageCollector`). It works only while it leads and its informers have synced.
+/// `GarbageCollector`), and the node lifecycle and taint eviction controllers
+/// (`NodeLifecycleController`, `TaintEvictionController`, wired in ControllerManagerNodeLifecycle.swift).
+/// It works only while it leads and its informers have synced.
 ///
 /// Invariants: a key with a write in flight is not reconciled again until the write is answered
 /// (one write per object at a time, so resourceVersion preconditions do not fight each other); a
 /// failed write marks its key dirty again after a back-off; dirty keys are processed in key order.
 public struct ControllerManagerLogic: ProcessLogic {
-    static let deployments = 0, replicaSets = 1, pods = 2, services = 3, endpointSlices = 4
+    static let deployments = 0, replicaSets = 1, pods = 2, services = 3, endpointSlices = 4, nodes = 5, nodeLeases = 6
     static let workToken: UInt64 = 1
     static let gcToken: UInt64 = 2
     static let retryToken: UInt64 = 3
+    static let monitorToken: UInt64 = 4, taintQueueToken: UInt64 = 5
+    /// Eviction timers carry this bit and a generation (a re-armed timer makes older ones stale).
+    static let evictionTokenBit: UInt64 = 1 << 40
     /// The garbage collector's scan period (upstream reacts to events; a periodic scan of the
     /// informers finds the same orphans).
     static let gcPeriodMs: Int64 = 20_000
@@ -33,11 +38,27 @@ public struct ControllerManagerLogic: ProcessLogic {
     var tagCounter: UInt64 = 0
     var workPending = false
     var gcStarted = false
+    var nodeLifecycle: NodeLifecycleController
+    var taintEviction = TaintEvictionController()
+    /// Node names whose informer events await the taint pass; whether pods or taints changed since the
+    /// last eviction sync; the timers running (the taint queue pass, the next eviction).
+    var dirtyNodes: Set<String> = []
+    var evictionDirty = false
+    var monitorStarted = false
+    var taintQueuePending = false
+    var evictionTimerGeneration: UInt64 = 0
+    var evictionTimerArmedAt: SimInstant?
 
-    public init(random: SimRandom) { self.random = random }
+    public init(nodeLifecycle: NodeLifecycleFlags = NodeLifecycleFlags(), random: SimRandom) {
+        self.nodeLifecycle = NodeLifecycleController(flags: nodeLifecycle)
+        self.random = random
+    }
 
+    /// Informers 0...4 as before; 5: nodes; 6: Leases in `kube-node-lease` (node heartbeats).
     public static func informers(user: ApiUser) -> [InformerConfig] {
-        [ResourceKind.deployments, .replicasets, .pods, .services, .endpointslices].map { InformerConfig(resource: $0, user: user) }
+        var leases = InformerConfig(resource: .leases, user: user)
+        leases.namespace = RBACAuthorizer.nodeLeaseNamespace
+        return [ResourceKind.deployments, .replicasets, .pods, .services, .endpointslices, .nodes].map { InformerConfig(resource: $0, user: user) } + [leases]
     }
 
     public mutating func started(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {}
@@ -48,6 +69,10 @@ public struct ControllerManagerLogic: ProcessLogic {
         if !gcStarted {
             gcStarted = true
             out.after(Self.gcPeriodMs, token: Self.gcToken)
+        }
+        if !monitorStarted {
+            monitorStarted = true
+            out.after(nodeLifecycle.flags.nodeMonitorPeriodMs, token: Self.monitorToken)
         }
     }
 
@@ -92,6 +117,7 @@ public struct ControllerManagerLogic: ProcessLogic {
                 if case .added = event { expectations[owner]?.creationObserved() }
                 if case .deleted = event { expectations[owner]?.deletionObserved(uid: pod.metadata.uid) }
             }
+            evictionDirty = true
             for service in informers.informers[Self.services].objects where service.metadata.namespace == pod.metadata.namespace {
                 dirtyServices.insert(service.registryKey)
             }
@@ -101,7 +127,9 @@ public struct ControllerManagerLogic: ProcessLogic {
             if let service = slice.metadata.labels["kubernetes.io/service-name"] {
                 dirtyServices.insert(ResourceKind.services.registryKey(namespace: slice.metadata.namespace, name: service))
             }
-        case .namespace, .node, .lease, .clusterRole, .clusterRoleBinding:
+        case .node, .lease:
+            nodeLifecycleEvent(event, object, view)
+        case .namespace, .clusterRole, .clusterRoleBinding:
             break
         }
         kick(&out)
@@ -116,6 +144,10 @@ public struct ControllerManagerLogic: ProcessLogic {
             for key in retry { mark(key) }
             retry.removeAll()
             kick(&out)
+        case Self.monitorToken, Self.taintQueueToken:
+            nodeLifecycleTimer(token, view, informers, &out)
+        case let eviction where eviction & Self.evictionTokenBit != 0:
+            evictionTimer(eviction & ~Self.evictionTokenBit, view, informers, &out)
         default:
             workPending = false
             guard view.leading, informers.hasSynced else { return }
@@ -127,6 +159,8 @@ public struct ControllerManagerLogic: ProcessLogic {
         if key.hasPrefix(ResourceKind.deployments.registryPrefix) { dirtyDeployments.insert(key) }
         else if key.hasPrefix(ResourceKind.replicasets.registryPrefix) { dirtyReplicaSets.insert(key) }
         else if key.hasPrefix(ResourceKind.services.registryPrefix) { dirtyServices.insert(key) }
+        else if key.hasPrefix(ResourceKind.nodes.registryPrefix) { dirtyNodes.insert(String(key.dropFirst(ResourceKind.nodes.registryPrefix.count))) }
+        else if key.hasPrefix(ResourceKind.pods.registryPrefix) { evictionDirty = true }
     }
 
     mutating func reconcile(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
@@ -181,6 +215,7 @@ public struct ControllerManagerLogic: ProcessLogic {
             if case .endpointSlice(let found) = existing { slice = found }
             if let action = EndpointSliceReconciler.reconcile(service, pods: pods, existing: slice) { perform(action, for: key, replicaSet: nil, &out) }
         }
+        reconcileNodeLifecycle(view, informers, &out)
     }
 
     /// Sends the next slow-start batch of a ReplicaSet's creates (1, 2, 4, ...): a batch goes out only
@@ -234,6 +269,7 @@ public struct ControllerManagerLogic: ProcessLogic {
         if !call.key.isEmpty {
             busy.remove(call.key)
             if failed {
+                nodeLifecycleWriteFailed(call.key)
                 retry.append(call.key)
                 out.after(Self.retryBackOffMs, token: Self.retryToken)
             }
