@@ -52,10 +52,10 @@ import Testing
         let tables = Set(objects.filter { $0[0] == "table" }.map { $0[1] })
         let views = Set(objects.filter { $0[0] == "view" }.map { $0[1] })
         let indexes = Set(objects.filter { $0[0] == "index" }.map { $0[1] })
-        #expect(tables.isSuperset(of: ["runs", "faults", "invariant_results", "recoveries", "timeline", "grdb_migrations"]))
-        #expect(views == ["violations", "failing_runs", "recovery_percentiles"])
+        #expect(tables.isSuperset(of: ["runs", "faults", "invariant_results", "recoveries", "timeline", "traffic", "grdb_migrations"]))
+        #expect(views == ["violations", "failing_runs", "recovery_percentiles", "service_availability"])
         #expect(indexes.isSuperset(of: ["runs_by_scenario_seed", "recoveries_by_metric", "timeline_by_run"]))
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"]])
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"]])
         let columns = try store.query("SELECT name FROM pragma_table_info('runs') ORDER BY cid").rows.map { $0[0] }
         #expect(columns == ["id", "scenario", "scenario_path", "seed", "version", "trace_hash", "events", "simulated_seconds",
                             "wall_seconds", "verdict", "started_at"])
@@ -294,7 +294,7 @@ import Testing
             #expect(try store.query("SELECT seed, started_at FROM runs ORDER BY seed").rows == [["1", "first"], ["2", "first"], ["3", "first"]])
             #expect(try Self.count(store, "timeline") == 9)
             try store.record(Self.record(seed: 4), startedAt: "second")
-            #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"]], "migrations are not re-applied")
+            #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"]], "migrations are not re-applied")
         }
         let store = try ReportStore(path: path)
         #expect(try Self.rowCounts(store) == ["runs": 4, "faults": 8, "invariant_results": 8, "recoveries": 8, "timeline": 12])

@@ -120,25 +120,25 @@ extension FaultKind {
                   summary: "Stops the target worker's container runtime (containerd) until the fault heals: running containers keep serving, nothing new starts, and the kubelet reports the node NotReady (container runtime is down) after 30 s.",
                   fields: [], read: { reading in
                       reading.requireDuration(because: "a runtime-kill needs a \"duration\" (containerd stays down until it heals)")
-                      return reading.target().map { .processStop($0, .containerd) }
+                      return reading.workerTarget("runtime-kill").map { .processStop($0, .containerd) }
                   }, draw: { _, target in .processStop(target, .containerd) }, needsControlPlane: true, workerOnly: true),
         FaultKind(name: "kube-proxy-kill",
                   summary: "Stops the target worker's kube-proxy until the fault heals: the node's Service rules stay as last programmed (stale, not gone).",
                   fields: [], read: { reading in
                       reading.requireDuration(because: "a kube-proxy-kill needs a \"duration\"")
-                      return reading.target().map { .processStop($0, .kubeProxy) }
+                      return reading.workerTarget("kube-proxy-kill").map { .processStop($0, .kubeProxy) }
                   }, draw: { _, target in .processStop(target, .kubeProxy) }, needsControlPlane: true, workerOnly: true),
         FaultKind(name: "container-kill",
                   summary: "The container of one running pod named `pod` (or `pod-...`) on the target exits with code 137; its kubelet restarts it with the CrashLoopBackOff back-off. Instantaneous.",
                   fields: ["pod"], read: { reading in
                       guard let pod = reading.requiredString("pod", hint: "the pod name or name prefix, e.g. web") else { return nil }
-                      return reading.target().map { .containerKill($0, pod: pod) }
+                      return reading.workerTarget("container-kill").map { .containerKill($0, pod: pod) }
                   }, draw: nil, instantaneous: true, needsControlPlane: true),
         FaultKind(name: "pod-kill",
                   summary: "Force-deletes one running pod named `pod` (or `pod-...`) on the target through the API (grace period 0, as Chaos Mesh's pod-kill); its ReplicaSet creates a replacement. Instantaneous.",
                   fields: ["pod"], read: { reading in
                       guard let pod = reading.requiredString("pod", hint: "the pod name or name prefix, e.g. web") else { return nil }
-                      return reading.target().map { .podKill($0, pod: pod) }
+                      return reading.workerTarget("pod-kill").map { .podKill($0, pod: pod) }
                   }, draw: nil, instantaneous: true, needsControlPlane: true),
     ]
 }

@@ -68,6 +68,22 @@ struct FaultReading {
         }
     }
 
+    /// A target that must be a worker (the process or pod lives only there): a worker's name or a
+    /// worker selector.
+    mutating func workerTarget(_ kind: String) -> FaultTarget? {
+        guard let target = target() else { return nil }
+        switch target {
+        case .named(let name) where layout.nodeNames.contains(name):
+            return target
+        case .randomWorker, .zone, .nodeRunning:
+            return target
+        case .named, .etcdLeader, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader:
+            reader.error(values["target"] ?? item, path + ".target",
+                         "\(kind) targets workers (a worker's name, random-worker, zone:<name> or node-running:<pod>), not \(target)")
+            return nil
+        }
+    }
+
     /// A list of machine names under `key` (partition groups and sides).
     mutating func machines(_ key: String) -> [String]? {
         guard let node = values[key] else {

@@ -27,6 +27,7 @@ struct ChaosObserver: ClusterObserver {
     init(plan: RunPlan) {
         checkers = CheckerSet.make(plan)
         committed = plan.cluster.layout.controlPlane ? CommittedObjects() : nil
+        workerMetrics.settleMs = 1_000 + (plan.cluster.workers.traffic.map(\.timeoutMs).max() ?? 0)
         // The scenario's order first (reports list invariants in declaration order), then the rest.
         for invariant in plan.checkedInvariants { ledger.declare(invariant) }
         for checker in checkers {

@@ -296,6 +296,7 @@ struct ScenarioReader {
     mutating func readSpec(_ node: Node, into plan: inout RunPlan) {
         let allowed = ["duration", "cluster", "network", "storage", "workload", "nodes", "workloads", "actions", "traffic", "faults", "nemesis", "invariants", "expectations", "convergence"]
         var kubeNodes: [(String, Node)] = []
+        var workerMetricNodes: [(MetricID, Node, String)] = []
         guard let spec = fields(node, "spec", allowed: allowed) else { return }
         var faultNodes: Node?
         for (key, value) in spec {
@@ -342,6 +343,9 @@ struct ScenarioReader {
                             within = duration(fieldValue, itemPath + ".within")
                         }
                     }
+                    if let metric, RecoveryPredicate.worker.contains(where: { $0.metric == metric }) {
+                        workerMetricNodes.append((metric, item, itemPath))
+                    }
                     if let metric, let within {
                         plan.expectations.append(RecoveryExpectation(metric: metric, within: within))
                         if !plan.measuredMetrics.contains(metric) { plan.measuredMetrics.append(metric) }
@@ -354,8 +358,16 @@ struct ScenarioReader {
             }
         }
         readKubeObjects(kubeNodes, into: &plan)
+        if plan.cluster.layout.nodeNames.isEmpty {
+            for (metric, item, itemPath) in workerMetricNodes {
+                error(item, itemPath + ".metric", "metric \(metric) needs worker nodes (spec.nodes, with spec.cluster.controlPlane: true)")
+            }
+        }
         if let faultNodes { readFaults(faultNodes, "spec.faults", into: &plan) }
         if let nemesis = plan.nemesis, !plan.cluster.layout.controlPlane {
+            for name in nemesis.kinds where FaultKind.named(name)?.workerOnly == true && plan.cluster.layout.nodeNames.isEmpty {
+                error(node, "spec.nemesis.faults", "\(name) needs worker nodes (spec.nodes)")
+            }
             for name in nemesis.kinds where FaultKind.named(name)?.needsControlPlane == true {
                 error(node, "spec.nemesis.faults", "\(name) needs masters that run the control plane (spec.cluster.controlPlane: true)")
             }

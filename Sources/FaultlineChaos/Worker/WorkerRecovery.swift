@@ -24,9 +24,11 @@ struct WorkerMetrics {
     /// Per node lease: the simulated time of its last committed renewal.
     var leaseRenewedAt: [String: SimInstant] = [:]
     var leaseGapMs: Int64 = 20_000
-    /// Traffic: per second, the requests of all Services and how many were served.
-    var trafficSecond: Int64 = -1
-    var secondSent = 0, secondServed = 0
+    /// Traffic: per second of send time, the requests of all Services and how many were served; a
+    /// second is judged once every request sent in it has finished (its clients' timeout later).
+    var openSeconds: [Int64: (sent: Int, served: Int)] = [:]
+    var closedBefore: Int64 = 0
+    var settleMs: Int64 = 1_000
     var trafficShortSince: SimInstant?
     var series = TrafficSeries()
 
@@ -88,30 +90,32 @@ struct WorkerMetrics {
         case .worker(.request(let record)):
             series.add(record)
             let second = record.sentAt.nanosecondsSinceStart / 1_000_000_000
-            if second != trafficSecond {
-                closeSecond(at: time, &recovery)
-                trafficSecond = second
-            }
-            secondSent += 1
-            if record.outcome == .served { secondServed += 1 }
+            var entry = openSeconds[second] ?? (0, 0)
+            entry.sent += 1
+            if record.outcome == .served { entry.served += 1 }
+            openSeconds[second] = entry
+            closeSettledSeconds(at: time, &recovery)
         case .etcd, .kube, .worker:
             break
         }
     }
 
-    /// A traffic second ends: below 99% served it starts (or continues) an outage; at or above, it
-    /// ends one (`service.available`).
-    mutating func closeSecond(at time: SimInstant, _ recovery: inout RecoveryTracker) {
-        guard secondSent > 0 else { return }
-        let good = secondServed * 100 >= secondSent * 99
-        if !good {
-            if trafficShortSince == nil { trafficShortSince = time }
-        } else if trafficShortSince != nil {
-            trafficShortSince = nil
-            recovery.satisfy(Metric.serviceAvailable, at: time)
+    /// Judges, in order, the seconds whose requests have all finished: one below 99% served starts (or
+    /// continues) an outage; one at or above ends it (`service.available`, at the end of that second).
+    mutating func closeSettledSeconds(at time: SimInstant, _ recovery: inout RecoveryTracker) {
+        let settled = (time.nanosecondsSinceStart - settleMs * 1_000_000) / 1_000_000_000
+        while closedBefore < settled {  // bound: one step per second of the run
+            let second = closedBefore
+            closedBefore += 1
+            guard let entry = openSeconds.removeValue(forKey: second), entry.sent > 0 else { continue }
+            let end = SimInstant(nanosecondsSinceStart: (second + 1) * 1_000_000_000)
+            if entry.served * 100 < entry.sent * 99 {
+                if trafficShortSince == nil { trafficShortSince = end }
+            } else if trafficShortSince != nil {
+                trafficShortSince = nil
+                recovery.satisfy(Metric.serviceAvailable, at: end)
+            }
         }
-        secondSent = 0
-        secondServed = 0
     }
 
     /// Whether every Deployment is complete and has its replicas Ready and running.

@@ -73,6 +73,7 @@ import Testing
         fixed.cluster.controlPlane?.apiserverBugs = []
         fixed.cluster.controlPlane?.schedulerBugs = []
         fixed.cluster.controlPlane?.leaderElection.bugs = []
+        fixed.cluster.workers.kubelet.bugs = []
         return fixed
     }
 

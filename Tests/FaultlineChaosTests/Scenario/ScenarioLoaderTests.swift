@@ -267,9 +267,9 @@ private func temporaryFile(_ contents: Data, name: String = "scenario.yaml") thr
     }
 
     @Test func faultKindNotImplementedYetIsRejected() throws {
-        let diagnostic = try #require(single(minimal + "  faults: [{kind: pod-kill, target: master-1, at: 1s, duration: 1s}]\n"))
+        let diagnostic = try #require(single(minimal + "  faults: [{kind: load-balancer-fault, target: master-1, at: 1s, duration: 1s}]\n"))
         #expect(diagnostic.path == "spec.faults[0].kind")
-        #expect(diagnostic.message.hasPrefix("fault kind pod-kill is not supported yet"))
+        #expect(diagnostic.message.hasPrefix("fault kind load-balancer-fault is not supported yet"))
     }
 
     @Test func unknownInvariantAndMetricSuggestTheClosest() throws {
@@ -279,8 +279,9 @@ private func temporaryFile(_ contents: Data, name: String = "scenario.yaml") thr
         let metric = try #require(single(minimal + "  expectations: [{metric: etcd.leader-elect, within: 5s}]\n"))
         #expect(metric.path == "spec.expectations[0].metric")
         #expect(metric.message == "unknown metric \"etcd.leader-elect\"; did you mean \"etcd.leader-elected\"?")
-        let unmeasured = try #require(single(minimal + "  expectations: [{metric: pods.evicted, within: 5s}]\n"))
-        #expect(unmeasured.message.contains("is not measured yet"))
+        let withoutWorkers = try #require(single(minimal + "  expectations: [{metric: pods.evicted, within: 5s}]\n"))
+        #expect(withoutWorkers.path == "spec.expectations[0].metric")
+        #expect(withoutWorkers.message == "metric pods.evicted needs worker nodes (spec.nodes, with spec.cluster.controlPlane: true)")
         let nonsense = try #require(single(minimal + "  invariants: [qqqqqqqqqqqqqqqq]\n"))
         #expect(nonsense.message.contains("expected one of raft.election-safety"))
     }

@@ -41,7 +41,6 @@ import FaultlineSim
 
     @Test(arguments: [
         ("worker-proxy-flush", InvariantName.servicesKeepServing),
-        ("worker-overcommit", InvariantName.nodesNoOvercommit),
         ("worker-eviction-storm", InvariantName.evictionsNoStormInFullDisruption),
     ])
     func brokenVariantIsCaught(scenario: String, invariant: InvariantID) throws {

@@ -225,6 +225,13 @@ public struct ApiClient: Sendable {
         }
     }
 
+    /// The owner closes its connection on purpose (kubelet's `closeAllConns` after repeated heartbeat
+    /// failures, to get off an apiserver that fails): calls on it end as on a dead connection, and the
+    /// next request opens a new one (the load balancer picks a backend again).
+    public mutating func closeConnection(into outputs: inout [ApiClientOutput]) {
+        connectionDied(sendClose: true, into: &outputs)
+    }
+
     /// The process restarted: every call is forgotten without outputs (its owner is gone too) and the
     /// next request opens a new connection. Counters survive so ids stay unique per run. Whether the
     /// old connection is closed (process exit) or left dangling (host crash) is the host's choice:

@@ -85,6 +85,13 @@ public struct InformerSet: Sendable {
         }
     }
 
+    /// Closes the shared connection (see `ApiClient.closeConnection`).
+    public mutating func closeConnection(now: SimInstant, into outputs: inout [InformerSetOutput]) {
+        var clientOutputs: [ApiClientOutput] = []
+        client.closeConnection(into: &clientOutputs)
+        route(clientOutputs, now: now, into: &outputs)
+    }
+
     /// The process restarted: the client and every informer forget everything; call `start` again.
     public mutating func restart() {
         client.restart()

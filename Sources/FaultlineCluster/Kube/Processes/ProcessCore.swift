@@ -151,7 +151,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
     /// Sends what the logic asked for.
     mutating func flush<O: ClusterObserver>(_ sim: ClusterSim, _ observer: inout O) {
         guard !outbox.requests.isEmpty || !outbox.timers.isEmpty || !outbox.observations.isEmpty
-              || !outbox.runtimeCalls.isEmpty || !outbox.workerObservations.isEmpty else { return }
+              || !outbox.runtimeCalls.isEmpty || !outbox.workerObservations.isEmpty || outbox.closeConnection else { return }
         let box = outbox
         outbox.clear()
         for observation in box.observations { observer.observe(.kube(observation), at: sim.now) }
@@ -161,6 +161,7 @@ public struct ApiProcess<Logic: ProcessLogic> {
             sim.setTimer(on: host, after: .milliseconds(afterMs), .process(.work(token: token)))
         }
         var outputs: [InformerSetOutput] = []
+        if box.closeConnection { informers.closeConnection(now: sim.now, into: &outputs) }
         for (request, tag, asLeader) in box.requests {
             if asLeader, let electorConfig {
                 let deadline = elector?.renewDeadlineLocal

@@ -40,6 +40,8 @@ public struct ProcessOutbox {
     /// Calls to the node's container runtime (kubelets only); answers come to `runtimeAnswered`.
     public var runtimeCalls: [RuntimeCall] = []
     public var workerObservations: [WorkerObservation] = []
+    /// Close the process's API connection before sending the requests.
+    public var closeConnection = false
 
     public mutating func send(_ request: ApiRequest, tag: UInt64, asLeader: Bool = false) {
         precondition(tag < ProcessCore.electorTagBit, "process tags stay below the elector's")
@@ -54,6 +56,7 @@ public struct ProcessOutbox {
         observations.removeAll(keepingCapacity: true)
         runtimeCalls.removeAll(keepingCapacity: true)
         workerObservations.removeAll(keepingCapacity: true)
+        closeConnection = false
     }
 }
 

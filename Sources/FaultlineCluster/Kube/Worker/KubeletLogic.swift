@@ -37,6 +37,9 @@ public struct KubeletLogic: ProcessLogic {
     var registerBackOffMs: Int64 = 100
     var leaseExists = false
     var leaseInFlight = false
+    /// Failed attempts of the current renewal (`retryUpdateLease`: up to 5, at once).
+    var leaseAttempts = 0
+    static let maxLeaseAttempts = 5
     var statusInFlight = false
     /// The Ready condition last posted, and when (nil: never in this incarnation).
     var posted: (ready: ConditionStatus, reason: String, at: SimInstant)?
@@ -222,8 +225,22 @@ public struct KubeletLogic: ProcessLogic {
             }
         case .lease(let create):
             leaseInFlight = false
-            if failure == nil || (create && code == .conflict) { leaseExists = true }
+            if failure == nil || (create && code == .conflict) {
+                leaseExists = true
+                leaseAttempts = 0
+                return
+            }
             if code == .notFound { leaseExists = false }
+            // Upstream retries at once, and from the second failure on closes every connection
+            // (`onRepeatedHeartbeatFailure`): a stuck or failing apiserver behind the load balancer is
+            // left for another one.
+            leaseAttempts += 1
+            if leaseAttempts >= 2 { out.closeConnection = true }
+            if leaseAttempts < Self.maxLeaseAttempts {
+                renewLease(view, &out)
+            } else {
+                leaseAttempts = 0
+            }
         case .nodeStatus:
             statusInFlight = false
             if failure != nil { posted = nil }  // post again on the next tick

@@ -12,9 +12,11 @@ struct TrafficClient {
     var random: SimRandom
     /// Requests waiting for an answer, by id: stream, send time, entry worker, timeout timer.
     var pending: [UInt64: (stream: Int, sentAt: SimInstant, entry: Int, timeout: TimerHandle)] = [:]
-    /// Outside clients: the next entry worker, and workers skipped after a timeout (passive health check).
+    /// Outside clients: the next entry worker, and the health of each entry (a passive health check
+    /// with slow start, like HAProxy's `observe layer4`): after a timeout an entry is skipped for
+    /// 10 s doubling to 60 s, then gets a single probe request until one succeeds.
     var entryCursor = 0
-    var avoidEntryUntil: [Int: SimInstant] = [:]
+    var entryHealth: [Int: (failures: Int, avoidUntil: SimInstant, probing: Bool)] = [:]
 
     init(host: HostID, node: String?, outside: Bool, random: SimRandom) {
         self.host = host
@@ -64,7 +66,13 @@ extension WorkerComponent {
             send(stream, from: index, sim, &observer)
         case .timer(_, .requestTimeout(let id)):
             guard let request = clients[index].pending.removeValue(forKey: id) else { return }
-            if clients[index].outside { clients[index].avoidEntryUntil[request.entry] = sim.now + .milliseconds(Self.entryAvoidMs) }
+            if clients[index].outside {
+                var health = clients[index].entryHealth[request.entry] ?? (0, .start, false)
+                health.failures += 1
+                health.avoidUntil = sim.now + .milliseconds(min(Self.entryAvoidMs << min(health.failures - 1, 3), 60_000))
+                health.probing = false
+                clients[index].entryHealth[request.entry] = health
+            }
             record(request.stream, sentAt: request.sentAt, .timedOut, pod: nil, routedBy: "", sim, &observer)
         case .timer(_, .containerReady):
             preconditionFailure("containers start on containerd")
@@ -73,6 +81,7 @@ extension WorkerComponent {
         case .message(_, .response(let id, let outcome, let pod, let routedBy)):
             guard let request = clients[index].pending.removeValue(forKey: id) else { return }
             sim.cancelTimer(request.timeout)
+            if clients[index].outside { clients[index].entryHealth[request.entry] = nil }
             record(request.stream, sentAt: request.sentAt, outcome, pod: pod, routedBy: routedBy, sim, &observer)
         case .persisted:
             preconditionFailure("traffic clients persist nothing")
@@ -101,7 +110,11 @@ extension WorkerComponent {
         for _ in 0..<count {
             let entry = clients[index].entryCursor % count
             clients[index].entryCursor += 1
-            if let until = clients[index].avoidEntryUntil[entry], sim.now < until { continue }
+            if var health = clients[index].entryHealth[entry] {
+                if sim.now < health.avoidUntil || health.probing { continue }
+                health.probing = true  // one request until it answers
+                clients[index].entryHealth[entry] = health
+            }
             return entry
         }
         let entry = clients[index].entryCursor % count
