@@ -22,7 +22,7 @@ public enum Metric {
     public static let lbBackendRemoved = MetricID("lb.backend-removed", "From injection until the load balancer stops sending to a dead apiserver.")
     public static let lbBackendRestored = MetricID("lb.backend-restored", "From injection until the load balancer marks an apiserver up again (after it had been marked down).")
     public static let podsBound = MetricID("pods.bound", "From injection until every active pod is bound to a node (committed in etcd).")
-    public static let nodeNotReady = MetricID("node.not-ready", "From injection until the node controller marks the node NotReady.")
+    public static let nodeNotReady = MetricID("node.not-ready", "From injection until a node's Ready condition leaves True: the node controller's Unknown (lease not renewed) or the kubelet's False (runtime down).")
     public static let podsEvicted = MetricID("pods.evicted", "From injection until the taint eviction controller evicts a pod (its NoExecute toleration ran out).")
     public static let podsRescheduled = MetricID("pods.rescheduled", "From injection until the evicted pods run elsewhere: every Deployment complete with its replicas Ready and running, after the last eviction.")
     public static let deploymentAvailable = MetricID("deployment.available", "From injection until every Deployment is available again after being short: its rollout complete (as `kubectl rollout status` waits for) and its replicas Ready (committed) with running containers.")

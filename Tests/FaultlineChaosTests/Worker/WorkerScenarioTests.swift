@@ -39,6 +39,22 @@ import FaultlineSim
         #expect(result.traffic.contains { $0.timedOut > 0 && $0.second >= 60 })
     }
 
+    /// container-kill: the kubelet restarts the container at once (first CrashLoopBackOff step);
+    /// pod-kill: the pod is force-deleted and its ReplicaSet replaces it.
+    @Test func containerAndPodKillsRecover() throws {
+        let base = try String(contentsOfFile: ShippedScenarioTests.root.appendingPathComponent("Scenarios/worker-runtime-crash.yaml").path, encoding: .utf8)
+        let yaml = base.replacingOccurrences(of: "duration: 6m", with: "duration: 2m")
+            .replacingOccurrences(of: "    - {kind: runtime-kill, target: node-running:web, at: 60s, duration: 3m}\n",
+                                  with: "    - {kind: container-kill, target: node-running:web, pod: web, at: 30s}\n    - {kind: pod-kill, target: random-worker, pod: web, at: 40s}\n")
+            .replacingOccurrences(of: "    - {metric: node.not-ready, within: 50s}\n", with: "    - {metric: deployment.available, within: 30s}\n")
+        let plan = try ScenarioLoader.plan(yaml: yaml, file: "kills.yaml")
+        let result = ChaosRunner.run(plan, seed: 1)
+        #expect(result.verdict == .pass, "\(result.invariants.filter { !$0.holds })")
+        let killed = result.timeline.filter { $0.kind == "container-stopped" && $0.detail.contains("killed") }
+        #expect(killed.count == 1, "\(killed)")
+        #expect(result.faults.count == 2)
+    }
+
     @Test(arguments: [
         ("worker-proxy-flush", InvariantName.servicesKeepServing),
         ("worker-eviction-storm", InvariantName.evictionsNoStormInFullDisruption),
