@@ -33,6 +33,9 @@ public struct KubeletLogic: ProcessLogic {
     let flags: KubeletFlags
     let readinessDelayMs: Int64
     let user: ApiUser
+    /// For the loops' jitter: kubelet runs its lease and status loops with `wait.JitterUntil(..., 0.04)`.
+    var random: SimRandom
+    static let jitterFactor = 0.04
     var registered = false
     var registerBackOffMs: Int64 = 100
     var leaseExists = false
@@ -57,7 +60,8 @@ public struct KubeletLogic: ProcessLogic {
     var tagCounter: UInt64 = 0
     var calls: [UInt64: Call] = [:]
 
-    public init(node: Node, flags: KubeletFlags, readinessDelayMs: Int64) {
+    public init(node: Node, flags: KubeletFlags, readinessDelayMs: Int64, random: SimRandom) {
+        self.random = random
         self.nodeName = node.metadata.name
         self.template = node
         self.flags = flags
@@ -75,8 +79,10 @@ public struct KubeletLogic: ProcessLogic {
 
     public mutating func started(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
         register(view, &out)
-        out.after(flags.leaseRenewIntervalMs, token: Token.lease)
-        out.after(flags.nodeStatusUpdateFrequencyMs, token: Token.status)
+        // Kubelets start at different moments of a real cluster's life: the loops start at a random
+        // phase, so a fault lands anywhere in a node's renewal cycle.
+        out.after(1 + Int64(random.unitInterval() * Double(flags.leaseRenewIntervalMs)), token: Token.lease)
+        out.after(1 + Int64(random.unitInterval() * Double(flags.nodeStatusUpdateFrequencyMs)), token: Token.status)
         out.after(Self.relistPeriodMs, token: Token.relist)
         out.after(Self.runtimeCheckPeriodMs, token: Token.runtimeCheck)
         out.runtimeCalls.append(.relist(knownGeneration: runtimeGeneration))
@@ -89,10 +95,10 @@ public struct KubeletLogic: ProcessLogic {
         case Token.register:
             register(view, &out)
         case Token.lease:
-            out.after(flags.leaseRenewIntervalMs, token: Token.lease)
+            out.after(jittered(flags.leaseRenewIntervalMs), token: Token.lease)
             renewLease(view, &out)
         case Token.status:
-            out.after(flags.nodeStatusUpdateFrequencyMs, token: Token.status)
+            out.after(jittered(flags.nodeStatusUpdateFrequencyMs), token: Token.status)
             postStatusIfDue(view, &out)
         case Token.relist:
             out.after(Self.relistPeriodMs, token: Token.relist)
@@ -167,6 +173,11 @@ public struct KubeletLogic: ProcessLogic {
         request.object = .lease(lease)
         leaseInFlight = true
         send(request, .lease(create: !leaseExists), &out)
+    }
+
+    /// `period * (1 + jitter * U[0, 1))`, as `wait.Jitter` draws it.
+    mutating func jittered(_ periodMs: Int64) -> Int64 {
+        periodMs + Int64(Double(periodMs) * Self.jitterFactor * random.unitInterval())
     }
 
     var readyCondition: (ConditionStatus, String) {

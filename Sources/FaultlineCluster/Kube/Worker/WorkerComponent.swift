@@ -52,7 +52,8 @@ public struct WorkerComponent {
                 ?? Node(metadata: ObjectMeta(name: name), status: NodeStatus(capacity: .zero, allocatable: .zero))
             return ApiProcess(host: host, identity: identity, user: .node(name),
                               informers: informerSet(host, KubeletLogic.informers(nodeName: name), identity),
-                              logic: KubeletLogic(node: node, flags: spec.kubelet, readinessDelayMs: spec.readinessDelayMs))
+                              logic: KubeletLogic(node: node, flags: spec.kubelet, readinessDelayMs: spec.readinessDelayMs,
+                                                  random: sim.randomStream("\(identity).logic")))
         }
         proxies = layout.nodeNames.enumerated().map { index, name in
             let host = proxyHosts[index], identity = layout.workerHosts(.kubeProxy)[index]
