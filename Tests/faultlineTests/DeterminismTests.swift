@@ -14,10 +14,12 @@ import Testing
     }
 
     /// The etcd model end to end (nemesis, watches, leases, snapshots, compaction) and the control plane
-    /// (apiservers, load balancer, leader election, scheduler, controllers): the same scenario and seed
+    /// (apiservers, load balancer, leader election, scheduler, controllers) and the workers (kubelets,
+    /// containerd, kube-proxy, traffic, node lifecycle): the same scenario and seed
     /// give the same trace hash and the same JSON (wall time aside) in two processes.
     @Test(arguments: ["etcd-nemesis-soak.yaml", "etcd-snapshot-catchup.yaml", "etcd-lease-leader-change.yaml",
-                      "cp-etcd-leader-crash-rollout.yaml", "cp-leaders-master-crash.yaml"])
+                      "cp-etcd-leader-crash-rollout.yaml", "cp-leaders-master-crash.yaml",
+                      "worker-runtime-crash.yaml", "worker-master-crash-rollout.yaml"])
     func sameScenarioSameTraceInTwoProcesses(scenario: String) throws {
         let path = CLI.packageRoot.appendingPathComponent("Scenarios/\(scenario)").path
         let runs = try (0..<2).map { _ in try CLI.run(["run", path, "--seed", "3", "--no-db", "--format", "json"]) }

@@ -199,8 +199,10 @@ public struct AdminLogic: ProcessLogic {
             out.observations.append(.apiOperation(operation))
         case (_, .timedOut?), (_, .connectionReset?):
             if operation.kind != .get { out.observations.append(.apiOperation(operation)) }  // outcome unknown
+            out.closeConnection = true  // like kubectl, the next command connects anew (the LB picks again)
         case (_, .status(let status)?) where status.code == .gatewayTimeout || status.code == .internalServerError:
             if operation.kind != .get { out.observations.append(.apiOperation(operation)) }  // etcd may have applied it
+            out.closeConnection = true
         case (_, .status(let status)?) where status.code == .notFound && operation.kind == .get:
             operation.value = ""
             operation.returned = view.now
