@@ -14,12 +14,7 @@ extension ScenarioReader {
                 // kubeadm's stacked layout points each apiserver at https://127.0.0.1:2379.
                 if let choice = choice(value, fieldPath, ["local", "all"], what: "etcd-servers setting") { spec.apiserverUsesAllEtcdMembers = choice == "all" }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", ApiServerBugs.byName.map(\.0), what: "bug"),
-                       let bug = ApiServerBugs.byName.first(where: { $0.0 == name })?.1 {
-                        spec.apiserverBugs.insert(bug)
-                    }
-                }
+                spec.apiserverBugs.formUnion(bugs(value, fieldPath, ApiServerBugs.byName))
             }
         }
     }
@@ -54,12 +49,7 @@ extension ScenarioReader {
             case "renew-deadline": if let d = wholeMilliseconds(value, fieldPath) { flags.renewDeadlineMs = d }
             case "retry-period": if let d = wholeMilliseconds(value, fieldPath) { flags.retryPeriodMs = d }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", LeaderElectionBugs.byName.map(\.0), what: "bug"),
-                       let bug = LeaderElectionBugs.byName.first(where: { $0.0 == name })?.1 {
-                        flags.bugs.insert(bug)
-                    }
-                }
+                flags.bugs.formUnion(bugs(value, fieldPath, LeaderElectionBugs.byName))
             }
         }
         // client-go refuses these (leaderelection.NewLeaderElector): leaseDuration > renewDeadline >
@@ -83,12 +73,7 @@ extension ScenarioReader {
                 }
             case "via-load-balancer": if let flag = bool(value, fieldPath) { spec.componentsUseLoadBalancer = flag }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", SchedulerBugs.byName.map(\.0), what: "bug"),
-                       let bug = SchedulerBugs.byName.first(where: { $0.0 == name })?.1 {
-                        spec.schedulerBugs.insert(bug)
-                    }
-                }
+                spec.schedulerBugs.formUnion(bugs(value, fieldPath, SchedulerBugs.byName))
             }
         }
     }

@@ -33,12 +33,7 @@ extension ScenarioReader {
                 flags.unhealthyZoneThreshold = threshold
             case "large-cluster-size-threshold": if let n = int(value, fieldPath, 0...100_000) { flags.largeClusterSizeThreshold = n }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", NodeLifecycleBugs.byName.map(\.0), what: "bug"),
-                       let bug = NodeLifecycleBugs.byName.first(where: { $0.0 == name })?.1 {
-                        flags.bugs.insert(bug)
-                    }
-                }
+                flags.bugs.formUnion(bugs(value, fieldPath, NodeLifecycleBugs.byName))
             }
         }
         if flags.nodeMonitorGracePeriodMs <= flags.nodeMonitorPeriodMs {

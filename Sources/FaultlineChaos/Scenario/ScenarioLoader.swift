@@ -237,6 +237,17 @@ struct ScenarioReader {
         return result
     }
 
+    /// `unsafe-bugs`: a list of bug names from `table` (each checked like any choice), as one set.
+    mutating func bugs<Bugs: OptionSet>(_ node: Node, _ path: String, _ table: [(String, Bugs)]) -> Bugs where Bugs.Element == Bugs {
+        var bugs: Bugs = []
+        for (index, item) in (list(node, path) ?? []).enumerated() {
+            if let name = choice(item, path + "[\(index)]", table.map(\.0), what: "bug"), let bug = table.first(where: { $0.0 == name })?.1 {
+                bugs.formUnion(bug)
+            }
+        }
+        return bugs
+    }
+
     /// A name from `choices`, with a suggestion when it is close to one.
     mutating func choice(_ node: Node, _ path: String, _ choices: [String], what: String) -> String? {
         guard let text = string(node, path) else { return nil }
@@ -490,12 +501,7 @@ struct ScenarioReader {
             case "check-quorum":
                 if let value = bool(value, fieldPath) { flags.checkQuorum = value }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", RaftBugs.byName.map(\.0), what: "bug"),
-                       let bug = RaftBugs.byName.first(where: { $0.0 == name })?.1 {
-                        flags.bugs.insert(bug)
-                    }
-                }
+                flags.bugs.formUnion(bugs(value, fieldPath, RaftBugs.byName))
             }
         }
         // etcd refuses an election timeout below 5 heartbeats (etcdmain/config.go).

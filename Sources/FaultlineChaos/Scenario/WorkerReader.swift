@@ -15,12 +15,7 @@ extension ScenarioReader {
             case "node-status-report-frequency": if let ms = wholeMilliseconds(value, fieldPath) { flags.nodeStatusReportFrequencyMs = ms }
             case "node-lease-duration-seconds": if let seconds = int(value, fieldPath, 4...3_600) { flags.nodeLeaseDurationSeconds = Int64(seconds) }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", KubeletBugs.byName.map(\.0), what: "bug"),
-                       let bug = KubeletBugs.byName.first(where: { $0.0 == name })?.1 {
-                        flags.bugs.insert(bug)
-                    }
-                }
+                flags.bugs.formUnion(bugs(value, fieldPath, KubeletBugs.byName))
             }
         }
     }
@@ -33,12 +28,7 @@ extension ScenarioReader {
             case "sync-period": if let ms = wholeMilliseconds(value, fieldPath) { flags.syncPeriodMs = ms }
             case "min-sync-period": if let ms = wholeMilliseconds(value, fieldPath) { flags.minSyncPeriodMs = ms }
             default:
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    if let name = choice(item, fieldPath + "[\(index)]", KubeProxyBugs.byName.map(\.0), what: "bug"),
-                       let bug = KubeProxyBugs.byName.first(where: { $0.0 == name })?.1 {
-                        flags.bugs.insert(bug)
-                    }
-                }
+                flags.bugs.formUnion(bugs(value, fieldPath, KubeProxyBugs.byName))
             }
         }
         if flags.minSyncPeriodMs > flags.syncPeriodMs {
