@@ -100,6 +100,7 @@ struct ChaosObserver: ClusterObserver {
     /// Final verdicts: every checker's, then the recovery expectations.
     mutating func finish(_ end: RunEnd) {
         for index in checkers.indices { checkers[index].finish(end, into: &ledger) }
+        if committed != nil { workerMetrics.finish(at: end.time, &recovery) }
         checkExpectations(end.plan.expectations)
     }
 

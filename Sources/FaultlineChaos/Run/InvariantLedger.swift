@@ -83,6 +83,18 @@ public struct RecoveryTracker: Sendable {
         armed = remaining
     }
 
+    /// Completes every pair still armed for `metric` with a duration of zero: for metrics measured as
+    /// the end of a disruption (`deployment.available`), a fault after which no disruption began and
+    /// that ends with the condition holding did not disturb it. Called once, at the end of a run.
+    public mutating func satisfyUndisturbed(_ metric: MetricID) {
+        let undisturbed = armed.filter { $0.metric == metric }
+        guard !undisturbed.isEmpty else { return }
+        armed.removeAll { $0.metric == metric }
+        for entry in undisturbed {
+            recoveries.append(Recovery(faultID: entry.faultID, metric: metric.name, duration: .zero))
+        }
+    }
+
     /// The (fault, metric) pairs that never recovered by the end of the run.
     public var unrecovered: [(faultID: String, metric: String, injectedAt: SimInstant)] {
         armed.map { ($0.faultID, $0.metric.name, $0.injectedAt) }

@@ -42,7 +42,7 @@ struct ServingCheck: Checker {
             guard !usable.isEmpty else { return }
             ledger.violate(InvariantName.servicesKeepServing, at: record.sentAt,
                            "\(record.serviceKey) refused through \(record.routedBy) while \(usable.count) ready endpoint(s) ran, e.g. \(usable[0].pod) on \(usable[0].node)")
-        case .runtimeStatus:
+        case .runtimeStatus, .endpointsSeen, .kubeProxyStopped:
             break
         }
     }
@@ -176,6 +176,9 @@ extension CheckerSet {
         guard plan.cluster.layout.controlPlane, !plan.cluster.layout.nodeNames.isEmpty else { return [] }
         var checkers: [any Checker] = []
         if checked.contains(InvariantName.servicesKeepServing) { checkers.append(ServingCheck()) }
+        if checked.contains(InvariantName.servicesNoStaleEndpoints) {
+            checkers.append(StaleEndpointCheck(minSyncPeriodMs: plan.cluster.workers.kubeProxy.minSyncPeriodMs))
+        }
         if checked.contains(InvariantName.evictionsNoStormInFullDisruption) { checkers.append(EvictionStormCheck(zones: plan.cluster.layout.nodeZones)) }
         let services = plan.cluster.workers.traffic.map(\.serviceKey)
         if !services.isEmpty { checkers.append(ServedAfterHealCheck(services: services)) }

@@ -8,12 +8,16 @@ import FaultlineSim
 /// with an earlier recovery.
 ///
 /// Invariants: `podReady`, `podOwner`, `setOwner`, `replicas` mirror the last committed objects;
-/// `running` the runtimes; a Deployment is available when it is complete (API view) and at least
-/// `replicas` of its pods are committed Ready with a running container.
+/// `running` the runtimes; `servingSet` holds exactly the pods that are Ready, running and owned, each
+/// with the ReplicaSet it is counted under in `servingBySet` (kept incrementally, so a change costs
+/// O(1) and the availability check O(ReplicaSets), not O(pods)); a Deployment is available when it is
+/// complete (API view) and at least `replicas` of its pods serve.
 struct WorkerMetrics {
     var running: Set<String> = []
     var podReady: [String: Bool] = [:]
     var podOwner: [String: String] = [:]
+    var servingSet: [String: String] = [:]
+    var servingBySet: [String: Int] = [:]
     var setOwner: [String: String] = [:]
     var replicas: [String: Int] = [:]
     var complete: [String: Bool] = [:]
@@ -50,7 +54,7 @@ struct WorkerMetrics {
                 podReady[key] = nil
                 podOwner[key] = nil
             }
-            dirty = true
+            refreshServing(key)
         case .replicaSet(let set):
             let key = set.metadata.namespace + "/" + set.metadata.name
             if change.after != nil, let owner = set.metadata.controllerRef { setOwner[key] = set.metadata.namespace + "/" + owner.name } else { setOwner[key] = nil }
@@ -83,10 +87,10 @@ struct WorkerMetrics {
             lastEvictionAt = time
         case .worker(.containerStarted(_, let pod, _, _)):
             running.insert(pod)
-            dirty = true
+            refreshServing(pod)
         case .worker(.containerStopped(_, let pod, _, _, _)):
             running.remove(pod)
-            dirty = true
+            refreshServing(pod)
         case .worker(.request(let record)):
             series.add(record)
             let second = record.sentAt.nanosecondsSinceStart / 1_000_000_000
@@ -118,12 +122,26 @@ struct WorkerMetrics {
         }
     }
 
+    /// Moves `pod` into or out of the serving count (or to another ReplicaSet) after a change.
+    mutating func refreshServing(_ pod: String) {
+        let wanted = podReady[pod] == true && running.contains(pod) ? podOwner[pod] : nil
+        let current = servingSet[pod]
+        guard wanted != current else { return }
+        if let current {
+            let left = (servingBySet[current] ?? 1) - 1
+            servingBySet[current] = left > 0 ? left : nil
+        }
+        if let wanted { servingBySet[wanted, default: 0] += 1 }
+        servingSet[pod] = wanted
+        dirty = true
+    }
+
     /// Whether every Deployment is complete and has its replicas Ready and running.
     func deploymentsAvailable() -> Bool {
-        var serving: [String: Int] = [:]
-        for (pod, ready) in podReady where ready && running.contains(pod) {
-            guard let set = podOwner[pod], let deployment = setOwner[set] else { continue }
-            serving[deployment, default: 0] += 1
+        var serving: [String: Int] = [:]  // sums only: iteration order does not matter
+        for (set, count) in servingBySet {
+            guard let deployment = setOwner[set] else { continue }
+            serving[deployment, default: 0] += count
         }
         return replicas.allSatisfy { key, wanted in complete[key] == true && serving[key, default: 0] >= wanted }
     }
@@ -142,6 +160,20 @@ struct WorkerMetrics {
             }
         } else if deploymentsShortSince == nil {
             deploymentsShortSince = time
+        }
+    }
+
+    /// The end of the run: a fault after which no Deployment and no Service became unavailable, and
+    /// which ends with everything available, recovered in zero seconds (it disturbed nothing). Faults
+    /// that did disturb something were credited when the disruption ended, or stay unrecovered.
+    mutating func finish(at time: SimInstant, _ recovery: inout RecoveryTracker) {
+        if !replicas.isEmpty {
+            dirty = true
+            sample(at: time, &recovery)
+            if deploymentsShortSince == nil { recovery.satisfyUndisturbed(Metric.deploymentAvailable) }
+        }
+        if !series.seconds.isEmpty, trafficShortSince == nil {
+            recovery.satisfyUndisturbed(Metric.serviceAvailable)
         }
     }
 }

@@ -55,8 +55,20 @@ import FaultlineSim
         #expect(result.faults.count == 2)
     }
 
+    /// After an etcd quorum loss, the new node controller leader may mark a node Unknown before it sees
+    /// the node's first renewed Lease. The kubelet decides what to post against the server's copy of its
+    /// Node, so it puts Ready back at its next 10 s status sync; deciding against its own last post, it
+    /// waited 5 minutes while the controller marked the node's pods NotReady every 5 s (seeds 7, 16).
+    @Test(arguments: [UInt64(7), 16])
+    func kubeletRestoresReadyAfterTheControllerMarkedItUnknown(seed: UInt64) throws {
+        let result = ChaosRunner.run(try Self.plan("Scenarios/cp-etcd-quorum-loss.yaml"), seed: seed)
+        let converges = result.invariants.first { $0.name == InvariantName.kubeConverges.name }
+        #expect(converges?.holds == true, "\(converges?.detail ?? "not checked")")
+    }
+
     @Test(arguments: [
         ("worker-proxy-flush", InvariantName.servicesKeepServing),
+        ("worker-stale-endpoints", InvariantName.servicesNoStaleEndpoints),
         ("worker-eviction-storm", InvariantName.evictionsNoStormInFullDisruption),
     ])
     func brokenVariantIsCaught(scenario: String, invariant: InvariantID) throws {

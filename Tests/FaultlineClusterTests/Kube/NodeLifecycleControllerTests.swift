@@ -139,7 +139,7 @@ struct NodeLifecycleHarness {
             }
             if ms % 5_000 == 2_500 { apply(controller.monitor(input, now: now)) }
             apply(controller.processTaintQueues(input, now: now))
-            let result = eviction.sync(nodes: input.nodes, pods: input.pods, now: now)
+            let result = eviction.sync(nodes: input.nodes, pods: pods.keys.sorted().compactMap { pods[$0] }, now: now)
             observations += result.observations.map { (now, $0) }
             for action in result.actions { apply(action) }
         }

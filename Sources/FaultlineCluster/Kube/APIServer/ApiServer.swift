@@ -76,7 +76,7 @@ public struct ApiServer: Sendable {
     /// Open connections and the number of watches on each.
     var connections: [ConnectionKey: Int] = [:]
     /// Client watches, in creation order.
-    var watches: [ClientWatch] = []
+    var watches = ClientWatches()
     var cache: WatchCache
     var cacheSync = CacheSyncState()
     var health = HealthState()
@@ -116,7 +116,7 @@ public struct ApiServer: Sendable {
         inflightReads = 0
         inflightMutations = 0
         connections = [:]
-        watches = []
+        watches.removeAll()
         cache = WatchCache(capacity: config.watchCacheEventsPerResource)
         cacheSync = CacheSyncState()
         let wasReady = health.ready
@@ -144,7 +144,7 @@ public struct ApiServer: Sendable {
         case .close(let connection):
             let key = ConnectionKey(host: from, connection: connection)
             guard connections.removeValue(forKey: key) != nil else { return }
-            watches.removeAll { $0.key == key }
+            watches.removeAll(on: key)
         }
     }
 

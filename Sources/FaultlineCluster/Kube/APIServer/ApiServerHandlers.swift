@@ -199,10 +199,11 @@ extension ApiServer {
         watches.append(watch)
     }
 
-    /// Fans a batch of cache events out to every client watch (one message per watch per batch).
+    /// Fans a batch of cache events out to the client watches it concerns (one message per watch per
+    /// batch, in creation order).
     mutating func deliver(_ batch: [(ResourceKind, CachedEvent)], into output: inout ApiServerOutput) {
         guard !batch.isEmpty, !watches.isEmpty else { return }
-        for position in watches.indices {
+        for position in watches.candidates(for: batch) {
             let request = watches[position].request
             var events: [ApiWatchEvent] = []
             for (resource, event) in batch where resource == request.resource && event.revision > watches[position].after {
@@ -210,17 +211,16 @@ extension ApiServer {
             }
             guard !events.isEmpty else { continue }
             let key = watches[position].key
-            output.toClients.append((key.host, .watchEvents(connection: key.connection, requestID: request.id, sequence: watches[position].sequence, events)))
-            watches[position].sequence += 1
+            output.toClients.append((key.host, .watchEvents(connection: key.connection, requestID: request.id, sequence: watches.takeSequence(at: position), events)))
         }
     }
 
     /// Ends every client watch with `status` (the cache re-lists: the cacher terminates its watchers).
     mutating func endAllWatches(_ status: ApiStatus, into output: inout ApiServerOutput) {
-        for watch in watches {
+        for watch in watches.all {
             output.toClients.append((watch.key.host, .watchEnded(connection: watch.key.connection, requestID: watch.request.id, sequence: watch.sequence, status)))
             if let count = connections[watch.key] { connections[watch.key] = count - 1 }
         }
-        watches = []
+        watches.removeAll()
     }
 }

@@ -44,6 +44,10 @@ public struct ControllerManagerLogic: ProcessLogic {
     /// last eviction sync; the timers running (the taint queue pass, the next eviction).
     var dirtyNodes: Set<String> = []
     var evictionDirty = false
+    /// The pod informer's node index, and the nodes whose informer copy has a NoExecute taint (the
+    /// only nodes whose pods the taint eviction controller needs to look at).
+    var podsByNode = PodNodeIndex()
+    var noExecuteNodes: Set<String> = []
     var monitorStarted = false
     var taintQueuePending = false
     var evictionTimerGeneration: UInt64 = 0
@@ -101,6 +105,8 @@ public struct ControllerManagerLogic: ProcessLogic {
         case .deleted(let deleted): object = deleted
         case .synced:
             markAll(informers)
+            if index == Self.pods { podsByNode.rebuild(from: informers.informers[Self.pods]) }
+            if index == Self.nodes { rebuildNoExecuteNodes(informers) }
             return kick(&out)
         case .observedResourceVersion: return
         }
@@ -117,7 +123,8 @@ public struct ControllerManagerLogic: ProcessLogic {
                 if case .added = event { expectations[owner]?.creationObserved() }
                 if case .deleted = event { expectations[owner]?.deletionObserved(uid: pod.metadata.uid) }
             }
-            evictionDirty = true
+            podsByNode.apply(event)
+            if !taintEviction.isIdle || podTouchesNoExecuteNode(event) { evictionDirty = true }
             for service in informers.informers[Self.services].objects where service.metadata.namespace == pod.metadata.namespace {
                 dirtyServices.insert(service.registryKey)
             }

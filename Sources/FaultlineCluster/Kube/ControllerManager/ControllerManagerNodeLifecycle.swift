@@ -8,19 +8,51 @@ import FaultlineSim
 /// Invariants: nothing is written unless the process leads and its informers have synced; every write
 /// goes through `perform` with its object's registry key, and none is sent for a key in `busy`.
 extension ControllerManagerLogic {
-    func nodeLifecycleInput(_ informers: InformerSet) -> NodeLifecycleInput {
-        let nodes = informers.informers[Self.nodes].objects.compactMap { object -> Node? in
+    /// The input of a node lifecycle pass: every node (or only `names`), every node Lease (only
+    /// with every node: the monitor pass reads them), pods looked up per node through the index.
+    func nodeLifecycleInput(_ informers: InformerSet, only names: [String]? = nil) -> NodeLifecycleInput {
+        let nodes = names.map { self.nodes(named: $0, informers) } ?? informers.informers[Self.nodes].objects.compactMap { object -> Node? in
             if case .node(let node) = object { return node } else { return nil }
         }
-        let leases = informers.informers[Self.nodeLeases].objects.compactMap { object -> Lease? in
+        let leases = names != nil ? [] : informers.informers[Self.nodeLeases].objects.compactMap { object -> Lease? in
             if case .lease(let lease) = object { return lease } else { return nil }
         }
-        return NodeLifecycleInput(nodes: nodes, leases: leases, pods: podsOf(informers), busy: busy)
+        let index = podsByNode
+        let pods = informers.informers[Self.pods]
+        return NodeLifecycleInput(nodes: nodes, leases: leases, busy: busy) { index.pods(on: $0, in: pods) }
     }
 
-    func podsOf(_ informers: InformerSet) -> [Pod] {
-        informers.informers[Self.pods].objects.compactMap { object -> Pod? in
-            if case .pod(let pod) = object { return pod } else { return nil }
+    /// The informer's nodes with these names (in the given order; missing ones skipped).
+    func nodes(named names: [String], _ informers: InformerSet) -> [Node] {
+        names.compactMap { name in
+            if case .node(let node)? = informers.informers[Self.nodes].object(forKey: ResourceKind.nodes.registryKey(namespace: "", name: name)) {
+                return node
+            }
+            return nil
+        }
+    }
+
+    static func hasNoExecuteTaint(_ object: KubeObject) -> Bool {
+        if case .node(let node) = object { return node.taints.contains { $0.effect == .noExecute } } else { return false }
+    }
+
+    mutating func rebuildNoExecuteNodes(_ informers: InformerSet) {
+        noExecuteNodes = []
+        for object in informers.informers[Self.nodes].objects where Self.hasNoExecuteTaint(object) {
+            noExecuteNodes.insert(object.metadata.name)
+        }
+        evictionDirty = true
+    }
+
+    /// Whether a pod event concerns a node with a NoExecute taint (before or after the change).
+    func podTouchesNoExecuteNode(_ event: InformerEvent) -> Bool {
+        switch event {
+        case .added(let object), .deleted(let object):
+            return PodNodeIndex.node(of: object).map(noExecuteNodes.contains) ?? false
+        case .updated(let old, let new):
+            return [old, new].contains { PodNodeIndex.node(of: $0).map(noExecuteNodes.contains) ?? false }
+        case .synced, .observedResourceVersion:
+            return false
         }
     }
 
@@ -31,7 +63,17 @@ extension ControllerManagerLogic {
         if case .deleted = event { deleted = true } else { deleted = false }
         switch object {
         case .node(let node):
-            evictionDirty = true
+            // The taint eviction controller cares only about NoExecute taints (upstream's node update
+            // handler compares them); heartbeats and status updates leave its schedule as it is.
+            let oldNoExecute: Bool
+            if case .updated(let old, _) = event { oldNoExecute = Self.hasNoExecuteTaint(old) } else { oldNoExecute = false }
+            let newNoExecute = !deleted && Self.hasNoExecuteTaint(object)
+            if case .updated = event, oldNoExecute == newNoExecute, !newNoExecute {
+                // Neither copy is tainted: nothing for the eviction controller.
+            } else {
+                evictionDirty = true
+            }
+            if newNoExecute { noExecuteNodes.insert(node.metadata.name) } else { noExecuteNodes.remove(node.metadata.name) }
             if deleted {
                 nodeLifecycle.forget(node: node.metadata.name)
             } else {
@@ -72,7 +114,7 @@ extension ControllerManagerLogic {
         if !dirtyNodes.isEmpty {
             let dirty = dirtyNodes.sorted()
             dirtyNodes.removeAll()
-            let result = nodeLifecycle.taintPass(nodeLifecycleInput(informers), dirty: dirty, now: view.now)
+            let result = nodeLifecycle.taintPass(nodeLifecycleInput(informers, only: dirty), dirty: dirty, now: view.now)
             apply(result, view, &out)
         }
         if evictionDirty || (taintEviction.nextEvictionAt.map { $0 <= view.now } ?? false) {
@@ -82,10 +124,11 @@ extension ControllerManagerLogic {
 
     mutating func syncEvictions(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
         evictionDirty = false
-        let nodes = informers.informers[Self.nodes].objects.compactMap { object -> Node? in
-            if case .node(let node) = object { return node } else { return nil }
-        }
-        let result = taintEviction.sync(nodes: nodes, pods: podsOf(informers), busy: busy, now: view.now)
+        // Only nodes with NoExecute taints and their pods: a pod elsewhere is never evicted, and one
+        // that left a tainted node drops out of the schedule by not being passed.
+        let nodes = self.nodes(named: noExecuteNodes.sorted(), informers)
+        let pods = nodes.flatMap { podsByNode.pods(on: $0.metadata.name, in: informers.informers[Self.pods]) }
+        let result = taintEviction.sync(nodes: nodes, pods: pods, busy: busy, now: view.now)
         for action in result.actions { performOnce(action, &out) }
         out.observations += result.observations
         guard let next = taintEviction.nextEvictionAt else { return }

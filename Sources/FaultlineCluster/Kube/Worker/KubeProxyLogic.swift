@@ -69,12 +69,36 @@ public struct KubeProxyLogic: ProcessLogic {
     public mutating func startedLeading(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {}
 
     public mutating func informerEvent(_ index: Int, _ event: InformerEvent, _ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
+        if index == Self.slices { reportEndpointChanges(event, &out) }
         switch event {
         case .added, .updated, .deleted, .synced:
+            if flags.bugs.contains(.syncsOnlyPeriodically) && lastSyncAt != nil { return }  // broken on purpose
             requestSync(view, &out)
         case .observedResourceVersion:
             break
         }
+    }
+
+    /// Reports which pods an EndpointSlice event took out of (or put into) the ready endpoints, for the
+    /// checkers' sync bound: rules must drop a removed pod within `--iptables-min-sync-period`.
+    func reportEndpointChanges(_ event: InformerEvent, _ out: inout ProcessOutbox) {
+        func ready(_ object: KubeObject?) -> (service: String, pods: [String])? {
+            guard case .endpointSlice(let slice)? = object, let name = slice.metadata.labels["kubernetes.io/service-name"] else { return nil }
+            let namespace = slice.metadata.namespace
+            return (namespace + "/" + name, slice.endpoints.filter(\.ready).map { namespace + "/" + $0.podName })
+        }
+        let before: KubeObject?, after: KubeObject?
+        switch event {
+        case .added(let object): (before, after) = (nil, object)
+        case .updated(let old, let new): (before, after) = (old, new)
+        case .deleted(let object): (before, after) = (object, nil)
+        case .synced, .observedResourceVersion: return
+        }
+        guard let service = ready(after)?.service ?? ready(before)?.service else { return }
+        let old = ready(before)?.pods ?? [], new = ready(after)?.pods ?? []
+        let removed = old.filter { !new.contains($0) }, restored = new.filter { !old.contains($0) }
+        guard !removed.isEmpty || !restored.isEmpty else { return }
+        out.workerObservations.append(.endpointsSeen(node: nodeName, service: service, removed: removed, restored: restored))
     }
 
     mutating func requestSync(_ view: ProcessView, _ out: inout ProcessOutbox) {

@@ -25,7 +25,7 @@ public struct KubeletLogic: ProcessLogic {
     static let nodeLeaseNamespace = "kube-node-lease"
 
     enum Call {
-        case registerNode, lease(create: Bool), nodeStatus, podStatus(key: String), finalDelete(key: String)
+        case registerNode, lease(create: Bool), nodeGet, nodeStatus, podStatus(key: String), finalDelete(key: String)
     }
 
     public let nodeName: String
@@ -184,21 +184,35 @@ public struct KubeletLogic: ProcessLogic {
         runtimeUp ? (.isTrue, "KubeletReady") : (.isFalse, "container runtime is down")
     }
 
-    /// Posts the node status when the Ready condition changed or `nodeStatusReportFrequency` passed.
+    /// Starts a status sync (`tryUpdateNodeStatus`): first a GET of its Node from the apiserver's cache
+    /// (`resourceVersion=0`), since what to post is decided against the server's copy, not against
+    /// what this kubelet posted last — the node lifecycle controller may have set Ready=Unknown
+    /// meanwhile, and the kubelet must put it back at its next sync, not 5 minutes later.
     mutating func postStatusIfDue(_ view: ProcessView, _ out: inout ProcessOutbox) {
         guard registered, !statusInFlight else { return }
+        var request = ApiRequest(id: 0, user: user, verb: .get, resource: .nodes, name: nodeName)
+        request.consistency = .any
+        statusInFlight = true
+        send(request, .nodeGet, &out)
+    }
+
+    /// The second half of a status sync: posts the status when the server's Ready condition differs
+    /// from the kubelet's, or `nodeStatusReportFrequency` (5 min) passed since the last post.
+    mutating func postStatus(against server: Node, _ view: ProcessView, _ out: inout ProcessOutbox) {
         let (ready, reason) = readyCondition
-        if let posted, posted.ready == ready, posted.reason == reason,
-           view.localNow < posted.at + .milliseconds(flags.nodeStatusReportFrequencyMs) { return }
+        let changed = server.status.ready != ready || server.status.readyReason != reason
+        if !changed, let posted, view.localNow < posted.at + .milliseconds(flags.nodeStatusReportFrequencyMs) {
+            statusInFlight = false
+            return
+        }
         var node = template
         node.status.ready = ready
         node.status.readyReason = reason
         node.status.lastHeartbeat = view.localNow
-        node.status.readyTransition = posted.map { $0.ready == ready ? node.status.readyTransition : view.now } ?? view.now
+        node.status.readyTransition = changed ? view.now : server.status.readyTransition
         var request = ApiRequest(id: 0, user: user, verb: .update, resource: .nodes, name: nodeName)
         request.subresource = .status
         request.object = .node(node)
-        statusInFlight = true
         posted = (ready, reason, view.localNow)
         send(request, .nodeStatus, &out)
     }
@@ -212,6 +226,11 @@ public struct KubeletLogic: ProcessLogic {
     }
 
     public mutating func completed(_ tag: UInt64, _ result: ApiResult, _ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
+        if case .nodeGet? = calls[tag] {
+            calls[tag] = nil
+            guard case .object(.node(let server)) = result else { statusInFlight = false; return }
+            return postStatus(against: server, view, &out)
+        }
         settle(tag, failure: nil, view, informers, &out)
     }
 
@@ -252,6 +271,9 @@ public struct KubeletLogic: ProcessLogic {
             } else {
                 leaseAttempts = 0
             }
+        case .nodeGet:
+            statusInFlight = false
+            if code == .notFound { registered = false; register(view, &out) }
         case .nodeStatus:
             statusInFlight = false
             if failure != nil { posted = nil }  // post again on the next tick

@@ -158,7 +158,9 @@ public struct WorkerComponent {
 
     /// A worker host is about to go down: a pods host takes the node's containers and rules with it.
     mutating func processCrashed<O: ClusterObserver>(_ host: HostID, _ sim: ClusterSim, _ observer: inout O, reason: String) {
-        guard let index = workerOfHost[host], host == podsHosts[index] else { return }
+        guard let index = workerOfHost[host] else { return }
+        if host == proxies[index].host { observer.observe(.worker(.kubeProxyStopped(node: nodeNames[index])), at: sim.now) }
+        guard host == podsHosts[index] else { return }
         for container in runtimes[index].machineCrashed() {
             observer.observe(.worker(.containerStopped(node: nodeNames[index], pod: container.podKey, uid: container.uid, exitCode: 137, reason: reason)), at: sim.now)
         }

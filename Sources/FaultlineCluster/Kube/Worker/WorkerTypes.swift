@@ -46,7 +46,11 @@ public struct KubeProxyBugs: OptionSet, Sendable, Hashable {
     /// kube-proxy keeps the old rules until it has a full view): restarted while the control plane is
     /// down, it blackholes every Service on its node.
     public static let flushesRulesOnStart = KubeProxyBugs(rawValue: 1 << 0)
-    public static let byName: [(String, KubeProxyBugs)] = [("flushes-rules-on-start", .flushesRulesOnStart)]
+    /// Syncs only on its periodic timer (`--iptables-sync-period`, 30 s), not after a Service or
+    /// EndpointSlice change: deleted pods keep receiving traffic for up to 30 s.
+    public static let syncsOnlyPeriodically = KubeProxyBugs(rawValue: 1 << 1)
+    public static let byName: [(String, KubeProxyBugs)] = [("flushes-rules-on-start", .flushesRulesOnStart),
+                                                            ("syncs-only-periodically", .syncsOnlyPeriodically)]
 }
 
 /// One stream of requests to a Service.
@@ -133,6 +137,12 @@ public enum WorkerObservation {
     case runtimeStatus(node: String, up: Bool)
     /// kube-proxy wrote the node's Service rules (`endpoints`: ready endpoints over all Services).
     case rulesProgrammed(node: String, services: Int, endpoints: Int)
+    /// kube-proxy's EndpointSlice informer on `node` received a change of `service` (`namespace/name`):
+    /// these pods (`namespace/name`) stopped, respectively started, being ready endpoints.
+    case endpointsSeen(node: String, service: String, removed: [String], restored: [String])
+    /// The kube-proxy process of `node` stopped (crash or kill): the node keeps its last rules, and no
+    /// one updates them until a kube-proxy runs again.
+    case kubeProxyStopped(node: String)
 }
 
 /// Timers of the worker processes.

@@ -2,18 +2,27 @@ import FaultlineSim
 
 /// What the node lifecycle controller reads in one step: the informers' nodes, node Leases
 /// (`kube-node-lease`) and pods, and the registry keys with a write of this process in flight.
-public struct NodeLifecycleInput: Sendable {
+public struct NodeLifecycleInput {
     public var nodes: [Node]
     public var leases: [Lease]
-    public var pods: [Pod]
+    /// The pods bound to a node, in key order (a lookup through the pod informer's node index, so a
+    /// pass touches only the pods of the nodes it acts on).
+    public var podsOnNode: (String) -> [Pod]
     /// Registry keys (`KubeObject.registryKey`) with a write in flight: never written again until answered.
     public var busy: Set<String>
 
-    public init(nodes: [Node], leases: [Lease] = [], pods: [Pod] = [], busy: Set<String> = []) {
+    public init(nodes: [Node], leases: [Lease] = [], busy: Set<String> = [], podsOnNode: @escaping (String) -> [Pod]) {
         self.nodes = nodes
         self.leases = leases
-        self.pods = pods
+        self.podsOnNode = podsOnNode
         self.busy = busy
+    }
+
+    /// With every pod given (tests): grouped by node, keeping the given order within a node.
+    public init(nodes: [Node], leases: [Lease] = [], pods: [Pod] = [], busy: Set<String> = []) {
+        var byNode: [String: [Pod]] = [:]  // lookups only
+        for pod in pods { if let node = pod.spec.nodeName { byNode[node, default: []].append(pod) } }
+        self.init(nodes: nodes, leases: leases, busy: busy) { byNode[$0] ?? [] }
     }
 }
 
@@ -158,7 +167,7 @@ public struct NodeLifecycleController: Sendable {
         handleDisruption(nodes, ready: ready, now: now, &output)
         var busy = input.busy
         for name in written.sorted() { busy.insert(ResourceKind.nodes.registryKey(namespace: "", name: name)) }
-        taintAndMarkPods(nodes, ready: ready, pods: input.pods, busy: busy, now: now, &output)
+        taintAndMarkPods(nodes, ready: ready, podsOnNode: input.podsOnNode, busy: busy, now: now, &output)
         return output
     }
 

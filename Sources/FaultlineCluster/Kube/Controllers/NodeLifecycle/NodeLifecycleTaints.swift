@@ -29,22 +29,20 @@ extension NodeLifecycleController {
         for node in nodes { observe(node, now: now) }
         var ready: [String: ConditionStatus] = [:]  // lookups only
         for node in nodes { ready[node.metadata.name] = node.status.ready }
-        taintAndMarkPods(nodes, ready: ready, pods: input.pods, busy: input.busy, now: now, &output)
+        taintAndMarkPods(nodes, ready: ready, podsOnNode: input.podsOnNode, busy: input.busy, now: now, &output)
         return output
     }
 
     /// For each node (in the given, name order): one taint update if its managed taints differ from
     /// what `ready` calls for, the node queued for a NoExecute taint when it needs one, and
     /// `MarkPodsNotReady` for its Ready pods when it is not Ready.
-    mutating func taintAndMarkPods(_ nodes: [Node], ready: [String: ConditionStatus], pods: [Pod], busy: Set<String>,
-                                   now: SimInstant, _ output: inout NodeLifecycleOutput) {
-        var podsByNode: [String: [Pod]] = [:]  // lookups only; each list keeps the informer's order
-        for pod in pods { if let node = pod.spec.nodeName { podsByNode[node, default: []].append(pod) } }
+    mutating func taintAndMarkPods(_ nodes: [Node], ready: [String: ConditionStatus], podsOnNode: (String) -> [Pod],
+                                   busy: Set<String>, now: SimInstant, _ output: inout NodeLifecycleOutput) {
         for node in nodes {
             let name = node.metadata.name
             let status = ready[name] ?? node.status.ready
             if status != .isTrue {
-                for pod in podsByNode[name] ?? [] where pod.status.ready && !busy.contains(KubeObject.pod(pod).registryKey) {
+                for pod in podsOnNode(name) where pod.status.ready && !busy.contains(KubeObject.pod(pod).registryKey) {
                     var updated = pod
                     updated.status.ready = false
                     output.actions.append(.updateStatus(.pod(updated)))

@@ -41,6 +41,10 @@ public struct TaintEvictionController: Sendable {
     /// The earliest pending deletion (when the caller's timer should fire).
     public var nextEvictionAt: SimInstant? { schedule.first?.at }
 
+    /// Nothing scheduled and no delete awaiting its pod's disappearance: a `sync` over pods on nodes
+    /// without NoExecute taints would change nothing.
+    public var isIdle: Bool { schedule.isEmpty && requested.isEmpty }
+
     /// When `pod` would be evicted from under `taints` (NoExecute ones) at `now`: nil if it tolerates
     /// them forever; `now` if one is not tolerated at all.
     public static func evictionTime(_ pod: Pod, taints: [Taint], start: SimInstant, now: SimInstant) -> SimInstant? {
