@@ -1,4 +1,5 @@
 -- Recovery percentiles per scenario and metric (nearest-rank), seconds from fault injection.
+-- The view counts each (scenario, seed, version) once, from its newest run (migration v4).
 -- Usage: sqlite3 -header -column Reports/faultline.sqlite < Reports/queries/recovery-percentiles.sql
 SELECT scenario, metric, n,
        printf('%.3f', p50) AS p50_s,

@@ -8,12 +8,12 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run scenarios x seeds for CI; write JUnit XML; exit 0 pass, 1 safety, 3 liveness.",
-        discussion: "Every scenario is validated before any seed runs: an invalid file fails the check (exit 65) without running the others."
+        discussion: "Every scenario is validated before any seed runs: an invalid file fails the check (exit 65) without running any seed; the JUnit XML then has one error test case per invalid file."
     )
 
     @Argument(help: "Scenario files (YAML).") var scenarios: [String]
-    @Option(help: "Seeds for every scenario: 42, 1,2,7, 1..20 or a mix.") var seeds: String = "1..10"
-    @Option(help: "Write JUnit XML here (Jenkins, GitLab and GitHub read it).") var junit: String?
+    @Option(parsing: .unconditional, help: "Seeds for every scenario: 42, 1,2,7, 1..20 or a mix.") var seeds: String = "1..10"
+    @Option(help: "Write JUnit XML here (Jenkins, GitLab and GitHub read it; - for standard output).") var junit: String?
     @Option(help: "Parallel jobs.") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @OptionGroup var database: DatabaseOptions
 
@@ -23,8 +23,22 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plans = try scenarios.map(loadPlan)
         let seedList = try parseSeeds(seeds)
+        var plans: [RunPlan] = []
+        var invalid: [(scenario: String, message: String)] = []
+        for path in scenarios {
+            switch readPlan(path) {
+            case .success(let plan): plans.append(plan)
+            case .failure(let problem):
+                problem.report()
+                invalid.append((path, problem.message))
+            }
+        }
+        if !invalid.isEmpty {
+            // CI reads the JUnit file, not the log: it must say which file is invalid and why.
+            if let junit { try Output.write(renderJUnit(suites: [], invalid: invalid), to: junit) }
+            throw ExitCode(ExitStatus.invalidInput)
+        }
         let store = try database.open()
         var suites: [(scenario: String, records: [RunRecord])] = []
         var recordedAll = true
@@ -40,8 +54,8 @@ struct CheckCommand: ParsableCommand {
             }
         }
         if let junit {
-            try writeFile(renderJUnit(suites: suites), to: junit)
-            print("JUnit XML written to \(junit)")
+            try Output.write(renderJUnit(suites: suites), to: junit)
+            if junit != "-" { print("JUnit XML written to \(junit)") }
         }
         guard recordedAll else { throw ExitCode(ExitStatus.internalError) }
         throw ExitCode(worstVerdict(suites.flatMap(\.records)).exitCode)

@@ -13,22 +13,31 @@ struct ReplayCommand: ParsableCommand {
     )
 
     @Argument(help: "Scenario file (YAML).") var scenario: String
-    @Option(help: "The seed to replay.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "The seed to replay (0 to 2^64-1).", transform: parseSeed) var seed: UInt64 = 1
     @Option(name: .customLong("host"), help: "Only events on or from this host, or every process host of this machine (master-1) (repeatable).") var hosts: [String] = []
     @Option(name: .customLong("kind"), help: "Only these event kinds (repeatable): \(TraceRecord.Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kinds: [String] = []
     @Option(help: "Only events at or after this simulated second.") var from: Double?
     @Option(help: "Only events at or before this simulated second.") var to: Double?
     @Option(help: "Print at most this many events.") var limit: Int = 10_000
-    @Option(help: "Expected trace hash (16 hex digits); exit 1 if the replay differs.") var expectHash: String?
+    @Option(help: "Expected trace hash (16 hex digits, as run prints after 'trace' and the runs table stores in trace_hash); exit 1 if the replay differs.") var expectHash: String?
     @Flag(help: "After the trace, print the run's timeline (faults, leaders, leases, backends, bindings).") var timeline = false
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var database: ReplayDatabaseOptions
 
     func validate() throws {
         for kind in kinds where TraceRecord.Kind(rawValue: kind) == nil {
             throw ValidationError("unknown --kind \(kind); expected one of \(TraceRecord.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard limit >= 0 else { throw ValidationError("--limit must not be negative") }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, !(value.isFinite && value >= 0) {
+                throw ValidationError("\(name) \(value): a simulated second must be a finite number, 0 or more")
+            }
+        }
+        if let from, let to, from > to { throw ValidationError("--from \(from) is after --to \(to): nothing would be printed") }
+        if let expectHash, !(expectHash.count == 16 && expectHash.allSatisfy(\.isHexDigit)) {
+            throw ValidationError("--expect-hash \(expectHash): a trace hash is 16 hex digits, e.g. 3f9a0c1d2b4e5f60")
+        }
     }
 
     func run() throws {
@@ -62,7 +71,8 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.safety)
             }
             print("trace hash confirmed")
-        } else if !database.disabled, FileManager.default.fileExists(atPath: database.path), let store = try? ReportStore(path: database.path),
+        } else if !database.disabled, FileManager.default.fileExists(atPath: database.path),
+                  let store = try? ReportStore(path: database.path, access: .readOnly),
                   let recorded = try? store.traceHashes(scenario: plan.name, seed: seed, version: Faultline.version), !recorded.isEmpty {
             if recorded.allSatisfy({ $0 == hash }) {
                 print("trace hash confirmed against \(recorded.count) recorded run(s) in \(database.path)")
@@ -118,7 +128,7 @@ final class TracePrinter: @unchecked Sendable {
     }
 
     func finish() {
-        FileHandle.standardOutput.write(Data(buffer.utf8))
+        Output.standardOutput(buffer)
         buffer = ""
     }
 }

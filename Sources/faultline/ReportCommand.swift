@@ -1,15 +1,22 @@
 import ArgumentParser
 import FaultlineChaos
-import FaultlineCluster
 import FaultlineReport
 import Foundation
 
-/// `faultline report`: recovery percentiles and violations from the database, or any read-only SQL.
+/// `faultline report`: recovery percentiles, failing runs, violations or a timeline from the
+/// database, or any read-only SQL.
+///
+/// Invariant: the database is opened read-only (`ReportStore.Access.readOnly`): a report never
+/// creates, migrates or otherwise modifies it.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Query recorded runs: recovery percentiles, failing runs, violations, or your own SQL.",
-        discussion: "Canned queries live in Reports/queries/*.sql; run them with --query NAME (e.g. --query failing-seeds) or with sqlite3."
+        discussion: """
+            The database is only read, never created or modified. Canned queries live in Reports/queries/*.sql: \
+            run them with --query NAME (e.g. --query failing-seeds), your own with --sql "SELECT ..." or --sql-file PATH. \
+            table and html round reals to 3 decimals; csv and json keep full precision (json: numbers as numbers, NULL as null).
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -20,126 +27,94 @@ struct ReportCommand: ParsableCommand {
         case percentiles, failing, violations, timeline
     }
 
-    @Option(name: .customLong("db"), help: "The database to read.") var path: String = "Reports/faultline.sqlite"
-    @Option(help: "Only this scenario (by metadata.name).") var scenario: String?
-    @Option(help: "What to show: percentiles, failing, violations, or timeline (of --run, else of the newest run).") var view: View = .percentiles
+    @Option(name: .customLong("db"), help: "The database to read (never modified).") var path: String = DatabaseOptions.defaultPath
+    @Option(help: "Only this scenario (by metadata.name), with a view.") var scenario: String?
+    @Option(help: "What to show: percentiles (the default), failing, violations, or timeline (of --run, else of the newest run).") var view: View?
     @Option(name: .customLong("run"), help: "With --view timeline: the run id (runs.id).") var runID: Int64?
-    @Option(help: "A read-only SQL query to run instead.") var sql: String?
-    @Option(help: "A canned query to run instead: a name from Reports/queries (e.g. failing-seeds) or the path of a .sql file.") var query: String?
-    @Option(help: "table, csv, json or html (html: the full report page).") var format: Format = .table
-    @Option(help: "Write the output to this file instead of standard output.") var output: String?
+    @Option(parsing: .unconditional, help: "A read-only SQL query to run instead (may start with a -- comment).") var sql: String?
+    @Option(name: .customLong("sql-file"), help: "A file holding a read-only SQL query to run instead.") var sqlFile: String?
+    @Option(help: "A canned query to run instead, by name: \(CannedQueries.shippedNames.joined(separator: ", ")).") var query: String?
+    @Option(help: "table, csv, json or html. table and html round reals to 3 decimals; csv and json keep full precision. html without a query or view is the full report page.")
+    var format: Format = .table
+    @Option(help: "Write the output to this file (- for standard output, the default).") var output: String?
+
+    func validate() throws {
+        let sources = [sql.map { _ in "--sql" }, sqlFile.map { _ in "--sql-file" }, query.map { _ in "--query" }, view.map { _ in "--view" }].compactMap { $0 }
+        guard sources.count <= 1 else { throw ValidationError("\(sources.joined(separator: " and ")) both choose what to show; give one") }
+        if scenario != nil && view == nil && !sources.isEmpty {
+            throw ValidationError("--scenario filters a view (percentiles, failing, violations, timeline); filter your SQL with a WHERE clause instead")
+        }
+        if runID != nil && view != .timeline { throw ValidationError("--run needs --view timeline") }
+    }
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw fail("\(path): no such database; record runs first with faultline run or sweep", code: ExitStatus.invalidInput)
+        let store = try openStore(path, access: .readOnly)
+        if !store.pendingMigrations.isEmpty {
+            printError("note: \(path) predates schema migration(s) \(store.pendingMigrations.joined(separator: ", ")); its views are older than Reports/README.md describes until this faultline records a run in it")
         }
         let text: String
         do {
-            let store = try ReportStore(path: path)
-            if format == .html {
+            if let scenario {
+                let known = try store.scenarios()
+                guard known.contains(scenario) else {
+                    throw fail("no runs of scenario \(scenario) in \(path); scenarios with runs: \(known.isEmpty ? "none" : known.joined(separator: ", ")) (--scenario takes metadata.name, not a file path)",
+                               code: ExitStatus.invalidInput)
+                }
+            }
+            if format == .html && sql == nil && sqlFile == nil && query == nil && view == nil {
                 text = renderHTML(title: "Faultline report" + (scenario.map { ": \($0)" } ?? ""),
                                   percentiles: try store.recoveryPercentiles(scenario: scenario),
                                   failing: try store.failingRuns(scenario: scenario),
                                   violations: try store.violations(scenario: scenario))
             } else {
-                let result: QueryResult
-                if let sql {
-                    result = try store.query(sql)
-                } else if let query {
-                    result = try store.query(try Self.cannedQuery(query))
-                } else {
-                    switch view {
-                    case .percentiles: result = try store.recoveryPercentiles(scenario: scenario)
-                    case .failing: result = try store.failingRuns(scenario: scenario)
-                    case .violations: result = try store.violations(scenario: scenario)
-                    case .timeline: result = try store.timeline(runID: runID, scenario: scenario)
-                    }
-                }
+                let (title, result) = try select(store)
                 switch format {
                 case .table: text = renderTable(result)
                 case .csv: text = renderCSV(result)
                 case .json: text = renderJSON(result)
-                case .html: preconditionFailure("handled above")
+                case .html: text = renderHTML(title: "Faultline report", sections: [(title, result)])
                 }
             }
-        } catch {
-            throw fail("\(error)", code: ExitStatus.invalidInput)
+        } catch let error as ReportStoreError {
+            throw fail(error.description, code: ExitStatus.invalidInput)
         }
-        if let output {
-            try writeFile(text, to: output)
-        } else {
-            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        // By bytes: "\r\n" (CSV's line end) is one Character, so `hasSuffix("\n")` would miss it.
+        try Output.write(text.utf8.last == UInt8(ascii: "\n") ? text : text + "\n", to: output ?? "-")
+    }
+
+    /// The result to show and its title (the HTML page's heading).
+    func select(_ store: ReportStore) throws -> (String, QueryResult) {
+        if let sql { return ("Query", try store.query(sql)) }
+        if let sqlFile { return (sqlFile, try store.query(try Self.readSQLFile(sqlFile))) }
+        if let query {
+            let canned = try CannedQueries.load(query)
+            return ("\(canned.name) (\(canned.path))", try store.query(canned.text))
+        }
+        let suffix = scenario.map { ": \($0)" } ?? ""
+        switch view ?? .percentiles {
+        case .percentiles: return ("Recovery percentiles (simulated seconds, nearest rank)" + suffix, try store.recoveryPercentiles(scenario: scenario))
+        case .failing: return ("Failing runs" + suffix, try store.failingRuns(scenario: scenario))
+        case .violations: return ("Violations" + suffix, try store.violations(scenario: scenario))
+        case .timeline:
+            if let runID, !(try store.hasRun(runID)) {
+                throw fail("no run \(runID) in \(path) (run ids are runs.id; --view failing lists failing runs)", code: ExitStatus.invalidInput)
+            }
+            return ("Timeline" + (runID.map { " of run \($0)" } ?? suffix), try store.timeline(runID: runID, scenario: scenario))
         }
     }
-}
 
-extension ReportCommand {
-    /// The text of a canned query: a `.sql` file path, or a name under `Reports/queries`.
-    static func cannedQuery(_ name: String) throws -> String {
-        let directory = "Reports/queries"
-        let path = FileManager.default.fileExists(atPath: name) ? name : "\(directory)/\(name).sql"
+    static func readSQLFile(_ path: String) throws -> String {
+        if let problem = regularFileProblem(path) { throw fail("--sql-file \(problem)", code: ExitStatus.invalidInput) }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            let known = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-                .filter { $0.hasSuffix(".sql") }.map { String($0.dropLast(4)) }.sorted()
-            throw ValidationError("--query \(name): no such query file or name; canned queries: \(known.isEmpty ? "none found under \(directory)" : known.joined(separator: ", "))")
+            throw fail("--sql-file \(path): cannot read it as UTF-8 text", code: ExitStatus.invalidInput)
         }
         return text
     }
 }
 
-/// `faultline list`: the shipped scenarios and the fault, invariant and metric vocabularies.
-struct ListCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "list",
-        abstract: "List scenarios, faults, invariants or metrics."
-    )
-
-    enum Topic: String, ExpressibleByArgument, CaseIterable {
-        case scenarios, faults, invariants, metrics
-    }
-
-    @Argument(help: "scenarios, faults, invariants or metrics.") var topic: Topic = .scenarios
-    @Option(help: "Folder of scenarios.") var directory: String = "Scenarios"
-
-    func run() throws {
-        switch topic {
-        case .scenarios:
-            // The folder and its subfolders (Scenarios/unsafe/ holds the ones that are expected to fail).
-            let files = (FileManager.default.subpaths(atPath: directory) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
-            guard !files.isEmpty else { throw fail("\(directory): no scenario files (*.yaml)", code: ExitStatus.invalidInput) }
-            let width = (files.map { directory.count + 1 + $0.count }.max() ?? 0) + 1
-            for file in files {
-                let path = directory + "/" + file
-                let summary = (try? String(contentsOfFile: path, encoding: .utf8))?
-                    .split(separator: "\n").first { $0.hasPrefix("#") }
-                    .map { $0.dropFirst().trimmingCharacters(in: .whitespaces) } ?? ""
-                print("\(path.padding(toLength: width, withPad: " ", startingAt: 0)) \(summary)")
-            }
-        case .faults:
-            let entries = FaultCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
-            for entry in entries {
-                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
-            }
-        case .invariants:
-            let entries = InvariantCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
-            for entry in entries {
-                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.kind.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
-            }
-        case .metrics:
-            let entries = MetricCatalog.entries, width = (entries.map(\.name.count).max() ?? 0) + 1
-            for entry in entries {
-                print("\(entry.name.padding(toLength: width, withPad: " ", startingAt: 0)) \(entry.implemented ? "" : "(not yet) ")\(entry.summary)")
-            }
-        }
-    }
-}
-
-/// The client history of a run as the documented JSON lines.
-enum HistoryExport {
-    static func jsonLines(_ operations: [ClientOperation]) -> String {
-        renderHistory(operations.map {
-            ClientOperationRecord(client: $0.client, op: $0.kind.rawValue, key: $0.key, value: $0.value, expected: $0.expected,
-                                  ok: $0.ok, call: $0.called.nanosecondsSinceStart, returned: $0.returned?.nanosecondsSinceStart)
-        })
-    }
+/// Why `path` cannot be read as a regular file, or nil.
+func regularFileProblem(_ path: String) -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else { return "\(path): \(String(cString: strerror(errno)))" }
+    return info.st_mode & S_IFMT == S_IFREG ? nil : "\(path): not a regular file"
 }

@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run one seed of a scenario and check its invariants.",
-        discussion: "Exit status: 0 every invariant held, 1 a safety invariant was violated, 3 only a liveness or recovery expectation was missed, 64 usage error, 65 invalid scenario or input, 70 internal error."
+        discussion: "Exit status: 0 every invariant held, 1 a safety invariant was violated, 3 only a liveness or recovery expectation was missed, 64 usage error, 65 invalid scenario or input, 70 internal error, 73 an output file or database cannot be created, 74 a write failed."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -16,9 +16,10 @@ struct RunCommand: ParsableCommand {
     }
 
     @Argument(help: "Scenario file (YAML).") var scenario: String
-    @Option(help: "The seed (same scenario + seed + version => the same run).") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "The seed, 0 to 2^64-1 (same scenario + seed + version => the same run).", transform: parseSeed)
+    var seed: UInt64 = 1
     @Option(help: "Output format: text or json.") var format: Format = .text
-    @Option(help: "Write the etcd client history as JSON lines to this file.") var history: String?
+    @Option(help: "Write the etcd client history as JSON lines to this file (- for standard output).") var history: String?
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
@@ -29,7 +30,7 @@ struct RunCommand: ParsableCommand {
         let result = ChaosRunner.run(plan, seed: seed)
         let record = RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
         if let history {
-            try writeFile(HistoryExport.jsonLines(result.operations), to: history)
+            try Output.write(HistoryExport.jsonLines(result.operations), to: history)
         }
         let recorded = recordRuns([record], in: store, startedAt: startedAt)
         switch format {

@@ -11,9 +11,9 @@ struct SweepCommand: ParsableCommand {
     )
 
     @Argument(help: "Scenario file (YAML).") var scenario: String
-    @Option(help: "Seeds: one (42), a list (1,2,7), a range (1..1000), or a mix (1..10,20).") var seeds: String = "1..100"
+    @Option(parsing: .unconditional, help: "Seeds: one (42), a list (1,2,7), a range (1..1000), or a mix (1..10,20).") var seeds: String = "1..100"
     @Option(help: "Parallel jobs (default: the number of cores).") var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Runs recorded per database transaction.") var batch: Int = 50
+    @Option(help: "Runs recorded per database transaction at most (a run also waits at most 1 s to be recorded).") var batch: Int = 50
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -32,8 +32,9 @@ struct SweepCommand: ParsableCommand {
     }
 }
 
-/// Runs seeds in parallel and records them in batches as they finish (so an interrupted sweep keeps
-/// every completed batch). Each seed is an independent simulation on one thread.
+/// Runs seeds in parallel and records them as they finish, by batch and by time (`RunRecorder`): a
+/// sweep that is killed keeps every run that finished more than about a second before. Each seed is
+/// an independent simulation on one thread.
 enum Sweep {
     struct Outcome {
         var records: [RunRecord]
@@ -41,46 +42,31 @@ enum Sweep {
         var wallSeconds: Double
     }
 
+    /// The longest a finished run waits before it is committed.
+    static let commitDelay = 1.0
+
     static func run(plan: RunPlan, seeds: [UInt64], jobs: Int, store: ReportStore?, batch: Int, label: String) -> Outcome {
         let started = WallClock.seconds()
-        let startedAt = WallClock.timestamp()
         let progress = ProgressBar(total: seeds.count, label: label)
-        let pending = PendingBatch(store: store, batch: batch, startedAt: startedAt)
+        let recorder = RunRecorder(store: store, startedAt: WallClock.timestamp(), batchSize: batch, maxDelay: commitDelay,
+                                   clock: { WallClock.seconds() },
+                                   onFailure: { error, count in printError("error: could not record \(count) run(s) in the database: \(error)") })
+        // Commits a batch whose oldest run has waited long enough even while no run finishes.
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "faultline.sweep.commit"))
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+        timer.setEventHandler { recorder.commitIfDue() }
+        timer.resume()
         let records = parallelMap(count: seeds.count, jobs: jobs, { index in
             let wallStart = WallClock.seconds()
             let result = ChaosRunner.run(plan, seed: seeds[index])
             return RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
         }, completed: { _, record in
             progress.advance(failed: record.verdict != "pass")
-            pending.add(record)
+            recorder.add(record)
         })
-        pending.flush()
-        return Outcome(records: records, recordedAll: pending.ok, wallSeconds: WallClock.seconds() - started)
-    }
-}
-
-/// Runs waiting to be written, called under `parallelMap`'s lock.
-final class PendingBatch: @unchecked Sendable {
-    let store: ReportStore?
-    let batch: Int
-    let startedAt: String
-    var waiting: [RunRecord] = []
-    var ok = true
-
-    init(store: ReportStore?, batch: Int, startedAt: String) {
-        self.store = store
-        self.batch = batch
-        self.startedAt = startedAt
-    }
-
-    func add(_ record: RunRecord) {
-        waiting.append(record)
-        if waiting.count >= batch { flush() }
-    }
-
-    func flush() {
-        if !recordRuns(waiting, in: store, startedAt: startedAt) { ok = false }
-        waiting.removeAll()
+        timer.cancel()
+        let recordedAll = recorder.finish()
+        return Outcome(records: records, recordedAll: recordedAll, wallSeconds: WallClock.seconds() - started)
     }
 }
 

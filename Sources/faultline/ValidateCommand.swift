@@ -18,12 +18,12 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var invalid = 0
         for path in scenarios {
-            do {
-                let plan = try ScenarioLoader.plan(path: path)
-                print("\(path): ok (\(plan.name): \(plan.memberCount) masters, \(plan.faults.count) scheduled faults\(plan.nemesis == nil ? "" : ", nemesis"), \(plan.duration))")
-            } catch {
+            switch readPlan(path) {
+            case .success(let plan):
+                print("\(path): ok (\(plan.name): \(plan.memberCount) masters, \(plan.faults.count) scheduled fault\(plan.faults.count == 1 ? "" : "s")\(plan.nemesis == nil ? "" : ", nemesis"), \(plan.duration))")
+            case .failure(let problem):
                 invalid += 1
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                problem.report()
             }
         }
         if invalid > 0 { throw ExitCode(ExitStatus.invalidInput) }

@@ -30,8 +30,11 @@ import Testing
             timeline: (0..<timeline).map { .init(at: Double($0), kind: "fault-injected", subject: "master-1", detail: "step \($0)") })
     }
 
+    /// Every migration, in order: `grdb_migrations` of a database this version created.
+    static let allMigrations = [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"], ["v4-quoted-reproduce-latest-runs"]]
+
     static func count(_ store: ReportStore, _ table: String) throws -> Int {
-        Int(try store.query("SELECT count(*) FROM \(table)").rows[0][0])!
+        Int(try store.query("SELECT count(*) FROM \(table)").exactRows[0][0])!
     }
 
     static func rowCounts(_ store: ReportStore) throws -> [String: Int] {
@@ -45,18 +48,18 @@ import Testing
     @Test func migrationsCreateTheSchemaOnANewFile() throws {
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("nested/deeper/runs.sqlite").path
+        let path = dir.appendingPathComponent("runs.sqlite").path
         let store = try ReportStore(path: path)
-        #expect(FileManager.default.fileExists(atPath: path), "the folder and file are created")
-        let objects = try store.query("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").rows
+        #expect(FileManager.default.fileExists(atPath: path), "the file is created")
+        let objects = try store.query("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").exactRows
         let tables = Set(objects.filter { $0[0] == "table" }.map { $0[1] })
         let views = Set(objects.filter { $0[0] == "view" }.map { $0[1] })
         let indexes = Set(objects.filter { $0[0] == "index" }.map { $0[1] })
         #expect(tables.isSuperset(of: ["runs", "faults", "invariant_results", "recoveries", "timeline", "traffic", "grdb_migrations"]))
-        #expect(views == ["violations", "failing_runs", "recovery_percentiles", "service_availability"])
+        #expect(views == ["violations", "failing_runs", "latest_runs", "recovery_percentiles", "service_availability"])
         #expect(indexes.isSuperset(of: ["runs_by_scenario_seed", "recoveries_by_metric", "timeline_by_run"]))
-        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"]])
-        let columns = try store.query("SELECT name FROM pragma_table_info('runs') ORDER BY cid").rows.map { $0[0] }
+        #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").exactRows == Self.allMigrations)
+        let columns = try store.query("SELECT name FROM pragma_table_info('runs') ORDER BY cid").exactRows.map { $0[0] }
         #expect(columns == ["id", "scenario", "scenario_path", "seed", "version", "trace_hash", "events", "simulated_seconds",
                             "wall_seconds", "verdict", "started_at"])
         try store.record(Self.record(seed: 1), startedAt: "t")
@@ -85,17 +88,17 @@ import Testing
         try store.record(record, startedAt: "2026-01-01T00:00:00Z")
         #expect(try Self.rowCounts(store) == ["runs": 1, "faults": 3, "invariant_results": 2, "recoveries": 2, "timeline": 5])
         // Every child row points at the run.
-        let runID = try store.query("SELECT id FROM runs").rows[0][0]
+        let runID = try store.query("SELECT id FROM runs").exactRows[0][0]
         for table in ["faults", "invariant_results", "recoveries", "timeline"] {
-            #expect(try store.query("SELECT DISTINCT run_id FROM \(table)").rows == [[runID]])
+            #expect(try store.query("SELECT DISTINCT run_id FROM \(table)").exactRows == [[runID]])
         }
-        #expect(try store.query("SELECT healed_at FROM faults ORDER BY fault_id").rows == [["50"], [""], [""]])
-        #expect(try store.query("SELECT started_at, verdict, trace_hash FROM runs").rows == [["2026-01-01T00:00:00Z", "safety", "2a"]])
+        #expect(try store.query("SELECT healed_at FROM faults ORDER BY fault_id").exactRows == [["50.0"], [""], [""]])
+        #expect(try store.query("SELECT started_at, verdict, trace_hash FROM runs").exactRows == [["2026-01-01T00:00:00Z", "safety", "2a"]])
         // The views see it.
-        #expect(try store.failingRuns().rows == [["etcd-leader-crash", "42", "safety", "faultline run Scenarios/etcd-leader-crash.yaml --seed 42"]])
+        #expect(try store.failingRuns().exactRows == [["etcd-leader-crash", "42", "safety", "faultline run Scenarios/etcd-leader-crash.yaml --seed 42"]])
         let violations = try store.violations()
-        #expect(violations.rows.map { $0[2] } == ["raft.election-safety"])
-        #expect(violations.rows.first?[5] == "two leaders in term 3")
+        #expect(violations.exactRows.map { $0[2] } == ["raft.election-safety"])
+        #expect(violations.exactRows.first?[5] == "two leaders in term 3")
         #expect(try store.failingRuns(scenario: "other").rows.isEmpty)
     }
 
@@ -117,7 +120,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = try ReportStore(path: dir.appendingPathComponent("runs.sqlite").path)
         try store.record(Self.record(seed: UInt64.max, verdict: "liveness"), startedAt: "t")
-        let row = try #require(try store.failingRuns().rows.first)
+        let row = try #require(try store.failingRuns().exactRows.first)
         #expect(row[1] == "18446744073709551615")
         #expect(row[3].hasSuffix("--seed 18446744073709551615"), "\(row[3])")
     }
@@ -147,7 +150,7 @@ import Testing
         let batch = [Self.record(seed: 10), Self.record(seed: 11), duplicateFault, Self.record(seed: 12)]
         #expect(throws: ReportStoreError.self) { try store.record(contentsOf: batch, startedAt: "t2") }
         #expect(try Self.rowCounts(store) == before)
-        #expect(try store.query("SELECT seed FROM runs").rows == [["1"]])
+        #expect(try store.query("SELECT seed FROM runs").exactRows == [["1"]])
         // The store still works afterwards.
         try store.record(contentsOf: [Self.record(seed: 10), Self.record(seed: 11)], startedAt: "t3")
         #expect(try Self.count(store, "runs") == 3)
@@ -251,7 +254,7 @@ import Testing
         let result = try store.recoveryPercentiles()
         #expect(result.columns == ["scenario", "metric", "n", "p50", "p95", "p99", "max"])
         func row(_ scenario: String, _ metric: String) -> [Double]? {
-            result.rows.first { $0[0] == scenario && $0[1] == metric }.map { $0[2...].map { Double($0)! } }
+            result.exactRows.first { $0[0] == scenario && $0[1] == metric }.map { $0[2...].map { Double($0)! } }
         }
         #expect(row("etcd-leader-crash", "etcd.leader-elected") == [100, 50, 95, 99, 100])
         #expect(row("other", "etcd.leader-elected") == [10, 4.5, 9.5, 9.5, 9.5])
@@ -259,10 +262,10 @@ import Testing
         #expect(row("single", "etcd.leader-elected") == [1, 3.25, 3.25, 3.25, 3.25])
         #expect(row("etcd-leader-crash", "api.available") == nil)
         #expect(result.rows.count == 4)
-        #expect(result.rows.map { $0[0] } == result.rows.map { $0[0] }.sorted())
+        #expect(result.exactRows.map { $0[0] } == result.exactRows.map { $0[0] }.sorted())
         // Filtered by scenario.
         let other = try store.recoveryPercentiles(scenario: "other")
-        #expect(other.rows.map { $0[1] } == ["api.available", "etcd.leader-elected"])
+        #expect(other.exactRows.map { $0[1] } == ["api.available", "etcd.leader-elected"])
         #expect(try store.recoveryPercentiles(scenario: "absent").rows.isEmpty)
     }
 
@@ -275,7 +278,7 @@ import Testing
         try store.record(contentsOf: values.reversed().enumerated().map { Self.record(seed: UInt64($0.offset), recoveries: [$0.element]) }, startedAt: "t")
         /// Nearest rank: the smallest value with at least p% of the values at or below it.
         func nearestRank(_ p: Int) -> Double { values[Int((Double(p * count) / 100).rounded(.up)) - 1] }
-        let row = try #require(try store.recoveryPercentiles().rows.first).dropFirst(2).map { Double($0)! }
+        let row = try #require(try store.recoveryPercentiles().exactRows.first).dropFirst(2).map { Double($0)! }
         #expect(row == [Double(count), nearestRank(50), nearestRank(95), nearestRank(99), values.last!])
     }
 
@@ -291,14 +294,14 @@ import Testing
         }
         do {
             let store = try ReportStore(path: path)
-            #expect(try store.query("SELECT seed, started_at FROM runs ORDER BY seed").rows == [["1", "first"], ["2", "first"], ["3", "first"]])
+            #expect(try store.query("SELECT seed, started_at FROM runs ORDER BY seed").exactRows == [["1", "first"], ["2", "first"], ["3", "first"]])
             #expect(try Self.count(store, "timeline") == 9)
             try store.record(Self.record(seed: 4), startedAt: "second")
-            #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").rows == [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"]], "migrations are not re-applied")
+            #expect(try store.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").exactRows == Self.allMigrations, "migrations are not re-applied")
         }
         let store = try ReportStore(path: path)
         #expect(try Self.rowCounts(store) == ["runs": 4, "faults": 8, "invariant_results": 8, "recoveries": 8, "timeline": 12])
-        #expect(try store.query("SELECT count(DISTINCT id) FROM runs").rows == [["4"]])
+        #expect(try store.query("SELECT count(DISTINCT id) FROM runs").exactRows == [["4"]])
     }
 
     @Test func twoStoresOnOneFileSeeEachOthersRuns() throws {

@@ -28,20 +28,29 @@ enum CLI {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    static func run(_ arguments: [String], currentDirectory: URL? = nil) throws -> Result {
+    /// Runs `faultline` with `arguments`; standard output goes to a pipe (returned) or, when
+    /// `standardOutputPath` is given, to that file (e.g. `/dev/full`).
+    static func run(_ arguments: [String], currentDirectory: URL? = nil, standardOutputPath: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         if let currentDirectory { process.currentDirectoryURL = currentDirectory }
         let out = Pipe()
         let err = Pipe()
-        process.standardOutput = out
+        var file: FileHandle?
+        if let standardOutputPath {
+            file = try #require(FileHandle(forWritingAtPath: standardOutputPath), "cannot open \(standardOutputPath)")
+            process.standardOutput = file
+        } else {
+            process.standardOutput = out
+        }
         process.standardError = err
         try process.run()
         // Read before waiting so a full pipe cannot deadlock the child.
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = standardOutputPath == nil ? out.fileHandleForReading.readDataToEndOfFile() : Data()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        try? file?.close()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
     }

@@ -113,4 +113,33 @@ import Testing
         #expect(hashes == [["1"]], "the same seed recorded twice has one trace hash")
         #expect(try Self.query(db, "PRAGMA integrity_check") == [["ok"]])
     }
+
+    /// A batch is also committed by time: with a batch far larger than the sweep, runs still reach
+    /// the database about a second after they finish, so `kill -9` loses only the last second's.
+    @Test func aSweepWithAHugeBatchCommitsEverySecond() throws {
+        let dir = try Fixtures.folder("killed")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenario = try Fixtures.tinyScenario(in: dir)
+        let db = dir.appendingPathComponent("runs.sqlite").path
+        let sweep = Process()
+        sweep.executableURL = CLI.executable
+        sweep.arguments = ["sweep", scenario, "--seeds", "1..5000", "--db", db, "--jobs", "1", "--batch", "100000"]
+        sweep.standardOutput = FileHandle.nullDevice
+        sweep.standardError = FileHandle.nullDevice
+        try sweep.run()
+        defer { if sweep.isRunning { kill(sweep.processIdentifier, SIGKILL); sweep.waitUntilExit() } }
+        let started = Date()
+        var recorded = 0
+        while recorded < 3 && Date().timeIntervalSince(started) < 60 && sweep.isRunning {
+            usleep(200_000)
+            guard FileManager.default.fileExists(atPath: db) else { continue }
+            recorded = (try? Self.query(db, "SELECT count(*) FROM runs").first.flatMap { Int($0[0]) }) ?? 0
+        }
+        try #require(sweep.isRunning, "the sweep must still be running when it is killed")
+        #expect(recorded >= 3, "runs committed before the batch filled: \(recorded)")
+        #expect(kill(sweep.processIdentifier, SIGKILL) == 0)
+        sweep.waitUntilExit()
+        #expect(try Self.query(db, "PRAGMA integrity_check") == [["ok"]])
+        #expect(try Self.query(db, "SELECT count(*) FROM runs").first.flatMap { Int($0[0]) } ?? 0 >= recorded)
+    }
 }

@@ -9,20 +9,26 @@ enum ExitStatus {
     static let usage: Int32 = 64
     static let invalidInput: Int32 = 65
     static let internalError: Int32 = 70
+    /// EX_CANTCREAT: an output file or database cannot be created (e.g. its folder does not exist).
+    static let cannotCreate: Int32 = 73
+    /// EX_IOERR: a write failed (standard output, an output file).
+    static let ioError: Int32 = 74
 }
 
-/// Prints `message` to standard error as `faultline: error: ...` and exits with `code`.
-/// Used for bad input (65) and internal errors (70); ArgumentParser itself exits 64 for usage errors.
+/// Prints `message` to standard error as `faultline: error: ...` and returns `code` to throw.
+/// Used for bad input (65), output failures (73, 74) and internal errors (70); ArgumentParser itself
+/// exits 64 for usage errors. `message` must not start with "error:" (the prefix is added here).
 func fail(_ message: String, code: Int32) -> ExitCode {
-    FileHandle.standardError.write(Data("faultline: error: \(message)\n".utf8))
+    Output.standardError("faultline: error: \(message)")
     return ExitCode(code)
 }
 
 /// A usage error detected after parsing (e.g. a malformed `--seeds` value): exit 64.
 func usageError(_ message: String) -> ExitCode { fail(message, code: ExitStatus.usage) }
 
+/// Prints `faultline: MESSAGE` on standard error (a problem that does not end the command by itself).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("faultline: \(message)\n".utf8))
+    Output.standardError("faultline: \(message)")
 }
 
 /// True when standard error is a terminal (progress bars only then).

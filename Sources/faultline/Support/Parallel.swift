@@ -80,7 +80,7 @@ final class ProgressBar: @unchecked Sendable {
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let line = "\r\(label) [\(bar)] \(done)/\(total)  \(failures) failing  \(String(format: "%.1f", rate)) seeds/s "
-        FileHandle.standardError.write(Data(line.utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        Output.standardError(line, newline: false)
+        if done == total { Output.standardError("") }
     }
 }

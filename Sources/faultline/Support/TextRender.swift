@@ -12,15 +12,20 @@ enum TextRender {
         lines.append("trace \(record.traceHash)  \(record.events) events  \(seconds(record.simulatedSeconds)) simulated in \(String(format: "%.2f", record.wallSeconds))s wall")
         if !record.faults.isEmpty {
             lines.append("faults:")
+            let idWidth = record.faults.map(\.id.count).max() ?? 0
             for fault in record.faults {
                 let healed = fault.healedAt.map { " healed \(seconds($0))" } ?? ""
-                lines.append("  \(fault.id) \(fault.kind) \(fault.target) at \(seconds(fault.injectedAt))\(healed)")
+                lines.append("  \(fault.id.padding(toLength: idWidth, withPad: " ", startingAt: 0)) \(fault.kind) \(fault.target) at \(seconds(fault.injectedAt))\(healed)")
             }
         }
         if !record.recoveries.isEmpty {
             lines.append("recoveries:")
+            // Columns as wide as the longest fault id and metric, so f10 lines up with f9.
+            let faultWidth = record.recoveries.map(\.fault.count).max() ?? 0
+            let metricWidth = max(34, record.recoveries.map(\.metric.count).max() ?? 0)
             for recovery in record.recoveries {
-                lines.append("  \(recovery.fault) \(recovery.metric.padding(toLength: 34, withPad: " ", startingAt: 0)) \(seconds(recovery.seconds))")
+                let fault = recovery.fault.padding(toLength: faultWidth, withPad: " ", startingAt: 0)
+                lines.append("  \(fault) \(recovery.metric.padding(toLength: metricWidth, withPad: " ", startingAt: 0)) \(seconds(recovery.seconds))")
             }
         }
         lines.append("invariants:")
