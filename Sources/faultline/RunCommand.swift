@@ -27,7 +27,7 @@ struct RunCommand: ParsableCommand {
         let store = try database.open()
         let startedAt = WallClock.timestamp()
         let wallStart = WallClock.seconds()
-        let result = ChaosRunner.run(plan, seed: seed)
+        let result = ChaosRunner.run(plan, seed: seed, recordHistory: history != nil)
         let record = RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
         if let history {
             try Output.write(HistoryExport.jsonLines(result.operations), to: history)

@@ -9,9 +9,11 @@ import FaultlineSim
 struct ChaosObserver: ClusterObserver {
     var ledger = InvariantLedger()
     var recovery = RecoveryTracker()
-    var timeline: [TimelineEntry] = []
-    /// The etcd test clients' history (for `--history`).
+    /// Bounded per row kind (`TimelineLog`): a long soak keeps the first and last rows of each kind.
+    var timeline = TimelineLog()
+    /// The etcd test clients' history (for `--history`), kept only when `recordHistory` asks for it.
     var operations: [ClientOperation] = []
+    let recordHistory: Bool
     var checkers: [any Checker]
     /// The committed Kubernetes objects (control-plane runs only) and counts over them.
     var committed: CommittedObjects?
@@ -24,7 +26,8 @@ struct ChaosObserver: ClusterObserver {
     /// The last etcd leader the sampler saw (member index), to log leader changes once.
     var sampledLeader: Int?
 
-    init(plan: RunPlan) {
+    init(plan: RunPlan, recordHistory: Bool = false) {
+        self.recordHistory = recordHistory
         checkers = CheckerSet.make(plan)
         committed = plan.cluster.layout.controlPlane ? CommittedObjects() : nil
         workerMetrics.settleMs = 1_000 + (plan.cluster.workers.traffic.map(\.timeoutMs).max() ?? 0)
@@ -64,7 +67,7 @@ struct ChaosObserver: ClusterObserver {
         }
         switch observation {
         case .etcd(let etcd):
-            if case .operation(let operation) = etcd { operations.append(operation) }
+            if recordHistory, case .operation(let operation) = etcd { operations.append(operation) }
             if let entry = TimelineEntry.etcd(etcd, at: time) { timeline.append(entry) }
         case .kube(let kube):
             if let entry = TimelineEntry.kube(kube, at: time) { timeline.append(entry) }

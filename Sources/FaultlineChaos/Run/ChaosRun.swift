@@ -13,8 +13,11 @@ public enum ChaosRunner {
     /// Recovery times of sampled metrics are exact to this resolution.
     public static let sampleInterval = SimDuration.milliseconds(5)
 
-    public static func run(_ plan: RunPlan, seed: UInt64, traceSink: ((TraceRecord) -> Void)? = nil) -> RunResult {
-        var run = ChaosRun(plan: plan, seed: seed, traceSink: traceSink)
+    /// With `recordHistory`, the result keeps every etcd client operation (`RunResult.operations`, what
+    /// `--history` writes); without it the history is not retained (its size grows with simulated time).
+    public static func run(_ plan: RunPlan, seed: UInt64, traceSink: ((TraceRecord) -> Void)? = nil,
+                           recordHistory: Bool = false) -> RunResult {
+        var run = ChaosRun(plan: plan, seed: seed, traceSink: traceSink, recordHistory: recordHistory)
         return run.execute()
     }
 }
@@ -29,13 +32,13 @@ struct ChaosRun {
     var injector: FaultInjector
     var resolver: TargetResolver
 
-    init(plan: RunPlan, seed: UInt64, traceSink: ((TraceRecord) -> Void)?) {
+    init(plan: RunPlan, seed: UInt64, traceSink: ((TraceRecord) -> Void)?, recordHistory: Bool) {
         self.plan = plan
         self.seed = seed
         self.sim = ClusterSim(seed: seed)
         sim.defaultLink = plan.link
         sim.traceSink = traceSink
-        self.world = ClusterWorld(sim: sim, spec: plan.cluster, observer: ChaosObserver(plan: plan))
+        self.world = ClusterWorld(sim: sim, spec: plan.cluster, observer: ChaosObserver(plan: plan, recordHistory: recordHistory))
         self.resolver = TargetResolver(random: sim.randomStream("chaos.faults"), layout: plan.cluster.layout)
         self.schedule = FaultSchedule(plan: plan, nemesisRandom: sim.randomStream("chaos.nemesis"))
         self.injector = FaultInjector(faults: schedule.faults, end: .start + plan.duration, convergenceBound: plan.convergenceBound)
@@ -109,7 +112,7 @@ struct ChaosRun {
         result.simulated = sim.now - .start
         result.faults = injector.injected.compactMap { $0 }
         result.recoveries = observer.recovery.recoveries.filter { $0.faultID != RecoveryTracker.bootstrap }
-        result.timeline = observer.timeline
+        result.timeline = observer.timeline.entries
         result.traffic = observer.workerMetrics.series.sorted
         result.invariants = observer.ledger.all
         result.operations = observer.operations

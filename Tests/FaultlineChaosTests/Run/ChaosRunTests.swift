@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func leaderCrashElectsANewLeaderAndStaysSafe() {
-        let result = ChaosRunner.run(Self.leaderCrashPlan(), seed: 1)
+        let result = ChaosRunner.run(Self.leaderCrashPlan(), seed: 1, recordHistory: true)
         for outcome in result.invariants {
             #expect(outcome.holds, "\(outcome.name): \(outcome.detail)")
         }
