@@ -17,10 +17,18 @@ public struct RaftViolation: Sendable, Equatable {
 /// - `raft.state-machine-safety`: every member applies the same entry at a given index, across
 ///   crashes and restarts; a restarted member's durable log agrees with what was applied.
 ///
-/// Invariant: memory is bounded by the members' own logs (per-member entry arrays mirror what each
-/// has persisted and are trimmed with their snapshots).
+/// Memory is bounded by the members' own logs: per-member entry arrays mirror what each has persisted
+/// (a Ready is observed once its persist completed) and are trimmed with their snapshots, and the
+/// per-index records (what was stored and applied at an index) are dropped behind `floor`, the lowest
+/// snapshot index of all members.
+///
+/// Why pruning keeps verdicts: an index at or below every member's snapshot is never appended or
+/// applied entry by entry again by a member that keeps its durable state (crashes lose only
+/// unfinished persists, and a Ready is observed after its persist): it reaches a member only inside a
+/// snapshot. Only a member whose durable state is replaced by an older copy (`etcd-data-rollback`,
+/// a wipe) can go back below `floor`; its entries there are old copies of what it persisted then. The
+/// records are kept while any member, a restarted one included, still has a lower snapshot index.
 public struct RaftSafetyChecker: Sendable {
-    struct EntryID: Hashable { let index: UInt64; let term: UInt64 }
     struct LogMirror {
         /// Index of `entries[0]` minus one (the member's snapshot index).
         var base: UInt64 = 0
@@ -33,14 +41,39 @@ public struct RaftSafetyChecker: Sendable {
         }
     }
 
+    /// What the cluster stored and applied at one index.
+    struct IndexRecord {
+        /// The first (term, digest) any member stored here; `others` holds entries of other terms
+        /// (a leader's uncommitted entries overwritten by a later leader).
+        var first: (term: UInt64, digest: UInt64)?
+        var others: [(term: UInt64, digest: UInt64)] = []
+        var applied: (term: UInt64, digest: UInt64, member: Int)?
+
+        func stored(term wanted: UInt64) -> UInt64? {
+            if let first, first.term == wanted { return first.digest }
+            return others.first { $0.term == wanted }?.digest
+        }
+
+        mutating func store(term: UInt64, digest: UInt64) {
+            if first == nil { first = (term, digest) } else { others.append((term, digest)) }
+        }
+    }
+
+    /// How far `floor` must move past `prunedThrough` before records are dropped (amortises pruning).
+    static let pruneBatch: UInt64 = 256
+
     var leaderByTerm: [UInt64: Int] = [:]
-    var digestByEntry: [EntryID: UInt64] = [:]
-    var appliedByIndex: [UInt64: (term: UInt64, digest: UInt64, member: Int)] = [:]
+    /// Per index (lookups only, never iterated); indexes at or below `prunedThrough` were dropped.
+    var records: [UInt64: IndexRecord] = [:]
+    var prunedThrough: UInt64 = 0
     var latestApplied: (index: UInt64, term: UInt64)?
     var logs: [LogMirror]
     var pending: [RaftViolation] = []
     /// Properties already reported: only the first violation of each is kept with detail.
     public private(set) var violationCounts: [InvariantID: Int] = [:]
+
+    /// Per-index records currently held (for tests and memory accounting).
+    public var retainedIndexes: Int { records.count }
 
     public init(memberCount: Int) {
         logs = Array(repeating: LogMirror(), count: memberCount)
@@ -63,6 +96,15 @@ public struct RaftSafetyChecker: Sendable {
         if !ready.entries.isEmpty { append(member: member, ready.entries, at: time) }
         for entry in ready.committedEntries { applied(member: member, index: entry.index, term: entry.term, digest: entry.digest, at: time) }
         if ready.softState.role == .leader { leader(member: member, term: ready.term, at: time) }
+        if ready.snapshot != nil { prune() }
+    }
+
+    /// Drops the records of indexes at or below every member's snapshot index.
+    mutating func prune() {
+        let floor = logs.map(\.base).min() ?? 0
+        guard floor >= prunedThrough + Self.pruneBatch else { return }
+        for index in (prunedThrough + 1)...floor { records.removeValue(forKey: index) }
+        prunedThrough = floor
     }
 
     /// A member restarted from its durable state: its log mirror is rebuilt and checked against what
@@ -76,7 +118,7 @@ public struct RaftSafetyChecker: Sendable {
         }
         logs[member] = mirror
         for entry in durable.entries where entry.index <= durable.hardState.commit {
-            if let known = appliedByIndex[entry.index], known.digest != entry.digest {
+            if let known = records[entry.index]?.applied, known.digest != entry.digest {
                 report(InvariantName.stateMachineSafety, time,
                        "\(ClusterLayout.masterName(member)) restarted with entry \(entry.index)@\(entry.term) that differs from the entry \(entry.index)@\(known.term) applied by \(ClusterLayout.masterName(known.member))")
             }
@@ -104,14 +146,17 @@ public struct RaftSafetyChecker: Sendable {
         var mirror = logs[member]
         logs[member] = LogMirror()
         for entry in entries {
-            let id = EntryID(index: entry.index, term: entry.term)
             let digest = entry.digest
-            if let known = digestByEntry[id] {
-                if known != digest {
-                    report(InvariantName.logMatching, time, "\(ClusterLayout.masterName(member)) stored a different entry at \(entry.index)@\(entry.term) than another member")
+            if entry.index > prunedThrough {
+                var record = records[entry.index] ?? IndexRecord()
+                if let known = record.stored(term: entry.term) {
+                    if known != digest {
+                        report(InvariantName.logMatching, time, "\(ClusterLayout.masterName(member)) stored a different entry at \(entry.index)@\(entry.term) than another member")
+                    }
+                } else {
+                    record.store(term: entry.term, digest: digest)
+                    records[entry.index] = record
                 }
-            } else {
-                digestByEntry[id] = digest
             }
             guard entry.index > mirror.base else { continue }
             let position = Int(entry.index - mirror.base - 1)
@@ -128,13 +173,15 @@ public struct RaftSafetyChecker: Sendable {
     }
 
     mutating func applied(member: Int, index: UInt64, term: UInt64, digest: UInt64, at time: SimInstant) {
-        if let known = appliedByIndex[index] {
-            if known.digest != digest {
-                report(InvariantName.stateMachineSafety, time,
-                       "\(ClusterLayout.masterName(member)) applied \(index)@\(term) but \(ClusterLayout.masterName(known.member)) applied \(index)@\(known.term) there")
+        if index > prunedThrough {
+            if let known = records[index]?.applied {
+                if known.digest != digest {
+                    report(InvariantName.stateMachineSafety, time,
+                           "\(ClusterLayout.masterName(member)) applied \(index)@\(term) but \(ClusterLayout.masterName(known.member)) applied \(index)@\(known.term) there")
+                }
+            } else {
+                records[index, default: IndexRecord()].applied = (term, digest, member)
             }
-        } else {
-            appliedByIndex[index] = (term, digest, member)
         }
         if index > latestApplied?.index ?? 0 { latestApplied = (index, term) }
     }
