@@ -30,22 +30,26 @@ struct WatchOrderCheck: Checker {
     var checker: WatchChecker
     let invariants = [InvariantName.watchOrdered]
 
-    init(watchers: Int) { checker = WatchChecker(watchers: watchers) }
+    init(watchers: Int, members: Int) { checker = WatchChecker(watchers: watchers, members: members) }
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
         guard case .etcd(let etcd) = observation else { return }
         switch etcd {
-        case .ready(_, let ready):
+        case .ready(let member, let ready):
             if ready.snapshot != nil || !ready.committedEntries.isEmpty {
                 checker.observeApplied(snapshot: ready.snapshot, entries: ready.committedEntries)
+                checker.observeCompactions(member: member, snapshot: ready.snapshot, entries: ready.committedEntries)
             }
-        case .started(_, let durable):
+        case .started(let member, let durable):
             checker.observeRestart(durable: durable)
+            let committed = durable.hardState.commit
+            checker.observeCompactions(member: member, snapshot: durable.snapshot, entries: durable.entries.filter { $0.index <= committed })
         case .watch(let watcher, _, let response):
             checker.observe(watcher: watcher, response: response, at: time)
             for violation in checker.takeViolations() {
                 ledger.violate(InvariantName.watchOrdered, at: violation.time, violation.detail)
             }
+            checker.trim()
         case .operation, .lease:
             break
         }
@@ -56,7 +60,7 @@ struct WatchOrderCheck: Checker {
         if watchers == 0 {
             ledger.note(InvariantName.watchOrdered, "not exercised: the scenario has no watchers (workload.etcdWatchers)")
         } else {
-            ledger.note(InvariantName.watchOrdered, "\(checker.receivedCount) events to \(watchers) watcher(s) checked against \(checker.truth.count) committed changes")
+            ledger.note(InvariantName.watchOrdered, "\(checker.receivedCount) events to \(watchers) watcher(s) checked against \(checker.committedChanges) committed changes")
         }
     }
 }
@@ -89,36 +93,49 @@ struct LeaseTTLCheck: Checker {
     }
 }
 
-/// A client history checked for linearizability (per key) when the run ends: `etcd.linearizable` for
-/// the etcd test clients, `api.linearizable` for the admin clients through the API.
+/// A client history checked for linearizability (per key) as it arrives: `etcd.linearizable` for the
+/// etcd test clients, `api.linearizable` for the admin clients through the API. Incremental
+/// (`IncrementalLinearizability`): a violation is recorded when the segment that shows it is checked,
+/// the rest when the run ends; memory does not grow with the history.
 struct LinearizableCheck: Checker {
     let invariant: InvariantID
     /// Picks this history's operations out of the observations.
     let operation: @Sendable (Observation) -> ClientOperation?
     /// What to say when no operation was recorded.
     let unexercised: String
-    var operations: [ClientOperation] = []
+    var checker: IncrementalLinearizability
+    var reported = false
     var invariants: [InvariantID] { [invariant] }
 
-    static let etcd = LinearizableCheck(invariant: InvariantName.linearizable, operation: { observation in
-        if case .etcd(.operation(let operation)) = observation { return operation }
-        return nil
-    }, unexercised: "0 operations linearizable")
+    static func etcd(clients: Int) -> LinearizableCheck {
+        LinearizableCheck(invariant: InvariantName.linearizable, operation: { observation in
+            if case .etcd(.operation(let operation)) = observation { return operation }
+            return nil
+        }, unexercised: "0 operations linearizable", checker: IncrementalLinearizability(clients: clients))
+    }
 
-    static let api = LinearizableCheck(invariant: InvariantName.apiLinearizable, operation: { observation in
-        if case .kube(.apiOperation(let operation)) = observation { return operation }
-        return nil
-    }, unexercised: "not exercised: the scenario has no admin client load (spec.workload.apiClients)")
+    static func api(clients: Int) -> LinearizableCheck {
+        LinearizableCheck(invariant: InvariantName.apiLinearizable, operation: { observation in
+            if case .kube(.apiOperation(let operation)) = observation { return operation }
+            return nil
+        }, unexercised: "not exercised: the scenario has no admin client load (spec.workload.apiClients)",
+           checker: IncrementalLinearizability(clients: clients))
+    }
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
-        if let recorded = operation(observation) { operations.append(recorded) }
+        guard let recorded = operation(observation) else { return }
+        checker.observe(recorded)
+        if !reported, let violation = checker.violation {
+            reported = true
+            ledger.violate(invariant, at: violation.at, violation.detail)
+        }
     }
 
     mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
-        guard !operations.isEmpty else { return ledger.note(invariant, unexercised) }
-        switch LinearizabilityCheck.check(operations) {
+        guard checker.observed > 0 else { return ledger.note(invariant, unexercised) }
+        switch checker.finish() {
         case .linearizable(let checked): ledger.note(invariant, "\(checked) operations linearizable")
-        case .violation(let at, let detail): ledger.violate(invariant, at: at, detail)
+        case .violation(let at, let detail): if !reported { ledger.violate(invariant, at: at, detail) }
         case .unknown(let reason): ledger.note(invariant, "not decided: \(reason)")
         }
     }
@@ -186,8 +203,8 @@ extension CheckerSet {
         var checkers: [any Checker] = []
         let raft = RaftSafetyCheck(memberCount: plan.memberCount, checked: checked)
         if !raft.invariants.isEmpty { checkers.append(raft) }
-        if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck.etcd) }
-        if checked.contains(InvariantName.watchOrdered) { checkers.append(WatchOrderCheck(watchers: plan.workload.watchers)) }
+        if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck.etcd(clients: plan.workload.clients)) }
+        if checked.contains(InvariantName.watchOrdered) { checkers.append(WatchOrderCheck(watchers: plan.workload.watchers, members: plan.memberCount)) }
         if checked.contains(InvariantName.leaseTTL) { checkers.append(LeaseTTLCheck()) }
         checkers.append(EtcdConvergenceCheck())
         return checkers

@@ -14,8 +14,13 @@ import FaultlineSim
 /// A stream cancelled as compacted ends that watcher's epoch: the watcher starts over from the
 /// member's current revision (a re-list), and the checker re-positions at the new stream's start.
 ///
-/// Invariant: `truth` is in revision order; a watcher's `cursor` is the position in `truth` of the
-/// next change it must receive (changes outside the watched range are skipped).
+/// Invariant: `truth` is in revision order; a watcher's `cursor` is the absolute position (counting
+/// dropped changes) of the next change it must receive (changes outside the watched range are skipped).
+///
+/// Memory is bounded: `truth` keeps only the changes some watcher may still be checked against: from
+/// the lowest cursor of the positioned watchers and, while a watcher waits for a new stream after a
+/// compaction, from the lowest compaction revision every member applied (a member serves a new stream
+/// only above its compacted revision). With no watchers nothing is kept.
 struct WatchChecker {
     struct Violation {
         var time: SimInstant
@@ -34,13 +39,56 @@ struct WatchChecker {
     let range: (start: String, end: String)
     var shadow = MVCCStore()
     var shadowIndex: UInt64 = 0
+    /// The retained committed changes; `truth[0]` is at absolute position `truthBase`.
     var truth: [WatchEvent] = []
+    var truthBase = 0
+    /// Committed changes seen, kept or not.
+    var committedChanges = 0
+    /// Per member, the highest compaction revision it applied (empty: members unknown, no such floor).
+    var memberCompacted: [Int64]
     var watchers: [WatcherProgress]
     var pending: [Violation] = []
 
-    init(watchers: Int, range: (start: String, end: String) = ClientWorkload.watchKeyRange) {
+    /// How many changes may be droppable before the retained truth is trimmed (amortises trimming).
+    static let trimBatch = 4096
+
+    init(watchers: Int, members: Int = 0, range: (start: String, end: String) = ClientWorkload.watchKeyRange) {
         self.range = range
         self.watchers = Array(repeating: WatcherProgress(), count: watchers)
+        self.memberCompacted = Array(repeating: 0, count: members)
+    }
+
+    var truthEnd: Int { truthBase + truth.count }
+    func truthAt(_ position: Int) -> WatchEvent { truth[position - truthBase] }
+
+    mutating func record<C: Collection>(_ changes: C) where C.Element == WatchEvent {
+        committedChanges += changes.count
+        if !watchers.isEmpty { truth.append(contentsOf: changes) }
+    }
+
+    /// `member` applied `entries` (or installed `snapshot`): its compaction floor may rise.
+    mutating func observeCompactions(member: Int, snapshot: RaftSnapshot<MVCCStore>?, entries: [RaftEntry<EtcdRequest>]) {
+        guard member < memberCompacted.count else { return }
+        if let snapshot { memberCompacted[member] = max(memberCompacted[member], snapshot.data.compactedRevision) }
+        for entry in entries {
+            if case .compact(let revision)? = entry.command { memberCompacted[member] = max(memberCompacted[member], revision) }
+        }
+    }
+
+    /// Drops the changes no watcher can still be checked against.
+    mutating func trim() {
+        var keepFrom = truthEnd
+        for progress in watchers {
+            if progress.needsPosition {
+                guard let floor = memberCompacted.min(), floor > 0 else { return }
+                keepFrom = min(keepFrom, firstTruthPosition(atOrAfter: floor))
+            } else {
+                keepFrom = min(keepFrom, progress.cursor)
+            }
+        }
+        guard keepFrom - truthBase >= Self.trimBatch else { return }
+        truth.removeFirst(keepFrom - truthBase)
+        truthBase = keepFrom
     }
 
     /// Events received by all watchers, and those that were checked against the truth.
@@ -59,7 +107,7 @@ struct WatchChecker {
             // Only when no member's applies were seen for these entries (not expected: a snapshot is
             // taken from a store that applied them); adopt its recorded changes.
             let known = shadow.revision
-            truth.append(contentsOf: snapshot.data.changes.filter { $0.revision > known })
+            record(snapshot.data.changes.filter { $0.revision > known })
             shadow = snapshot.data
             shadowIndex = snapshot.index
         }
@@ -71,7 +119,7 @@ struct WatchChecker {
             guard shadow.revision > before else { continue }
             var position = shadow.changes.count
             while position > 0 && shadow.changes[position - 1].revision > before { position -= 1 }
-            truth.append(contentsOf: shadow.changes[position...])
+            record(shadow.changes[position...])
         }
         // The checker compares against `truth`; the shadow store only needs its latest state.
         if shadow.changes.count > 4096 { _ = shadow.apply(.compact(revision: shadow.revision)) }
@@ -112,12 +160,12 @@ struct WatchChecker {
             return
         }
         // The next committed change in the watched range is the one this event must be.
-        while progress.cursor < truth.count && !inRange(truth[progress.cursor].key) { progress.cursor += 1 }
-        guard progress.cursor < truth.count else {
+        while progress.cursor < truthEnd && !inRange(truthAt(progress.cursor).key) { progress.cursor += 1 }
+        guard progress.cursor < truthEnd else {
             report(&progress, time, "\(name) received \(describe(event)), which is not in the committed history")
             return
         }
-        let expected = truth[progress.cursor]
+        let expected = truthAt(progress.cursor)
         if expected == event {
             progress.cursor += 1
             progress.lastRevision = event.revision
@@ -126,17 +174,17 @@ struct WatchChecker {
         if expected.revision < event.revision {
             var missed = 0
             var position = progress.cursor
-            while position < truth.count && truth[position].revision < event.revision {
-                if inRange(truth[position].key) { missed += 1 }
+            while position < truthEnd && truthAt(position).revision < event.revision {
+                if inRange(truthAt(position).key) { missed += 1 }
                 position += 1
             }
             report(&progress, time, "\(name) skipped \(missed) committed change(s) from \(describe(expected)) up to revision \(event.revision - 1) (a gap)")
             // Re-synchronise after the event so that one gap is reported once.
             progress.cursor = firstTruthPosition(atOrAfter: event.revision)
-            while progress.cursor < truth.count && truth[progress.cursor].revision == event.revision && truth[progress.cursor] != event {
+            while progress.cursor < truthEnd && truthAt(progress.cursor).revision == event.revision && truthAt(progress.cursor) != event {
                 progress.cursor += 1
             }
-            if progress.cursor < truth.count { progress.cursor += 1 }
+            if progress.cursor < truthEnd { progress.cursor += 1 }
             progress.lastRevision = event.revision
         } else if event.revision <= progress.lastRevision {
             report(&progress, time, "\(name) received \(describe(event)) twice (a duplicate)")
@@ -160,7 +208,7 @@ struct WatchChecker {
             let middle = (low + high) / 2
             if truth[middle].revision < revision { low = middle + 1 } else { high = middle }
         }
-        return low
+        return truthBase + low
     }
 
     func describe(_ event: WatchEvent) -> String {

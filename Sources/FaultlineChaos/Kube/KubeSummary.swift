@@ -48,7 +48,7 @@ extension CheckerSet {
         if !placement.invariants.isEmpty { checkers.append(placement) }
         if checked.contains(InvariantName.leasesSingleHolder) { checkers.append(SingleHolderCheck()) }
         if checked.contains(InvariantName.leaderActsOnlyWhileLeading) { checkers.append(LeaderActsCheck()) }
-        if checked.contains(InvariantName.apiLinearizable) { checkers.append(LinearizableCheck.api) }
+        if checked.contains(InvariantName.apiLinearizable) { checkers.append(LinearizableCheck.api(clients: plan.cluster.apiLoad.clients)) }
         if checked.contains(InvariantName.resourceVersionMonotonic) { checkers.append(ResourceVersionCheck()) }
         checkers.append(KubeConvergenceCheck())
         return checkers

@@ -54,12 +54,17 @@ public enum LinearizabilityCheck {
     /// 2. then writes, except the writer of a value that a kept operation observed (a get that returned
     ///    it, a successful cas that expected it): dropping it would make a correct read look wrong.
     static func shrink(_ history: [ClientOperation], maxStates: Int) -> [ClientOperation] {
-        let ordered = history.sorted { ($0.called, $0.client) < ($1.called, $1.client) }
-        func fails(_ candidate: [ClientOperation]) -> Bool {
+        shrink(history) { candidate in
             var search = KeySearch(candidate, maxStates: maxStates)
             if case .violation = search.run() { return true }
             return false
         }
+    }
+
+    /// The same reductions for any failure test (`IncrementalLinearizability` shrinks a segment
+    /// against the configurations it starts from).
+    static func shrink(_ history: [ClientOperation], fails: ([ClientOperation]) -> Bool) -> [ClientOperation] {
+        let ordered = history.sorted { ($0.called, $0.client) < ($1.called, $1.client) }
         var checks = 0
         let reads = reduce(ordered, checks: &checks, removable: isRead, keepObservedWriters: false, fails: fails)
         return reduce(reads, checks: &checks, removable: { !isRead($0) }, keepObservedWriters: true, fails: fails)
@@ -178,7 +183,7 @@ struct KeySearch {
     }
 
     /// The sequential model of an etcd key with get / put / delete / compare-and-swap.
-    func step(_ state: State, _ operation: ClientOperation) -> (ok: Bool, next: State) {
+    static func step(_ state: State, _ operation: ClientOperation) -> (ok: Bool, next: State) {
         let known = operation.returned != nil
         switch operation.kind {
         case .get:
@@ -230,7 +235,7 @@ struct KeySearch {
             let event = entry >= 0 ? events[entry] : nil
             if let event, event.isCall {
                 let operation = event.operation
-                let (ok, next) = step(state, operations[operation])
+                let (ok, next) = Self.step(state, operations[operation])
                 if ok {
                     linearized[operation >> 6] |= 1 << UInt64(operation & 63)
                     if cache.insert(CacheKey(linearized: linearized, state: next)).inserted {

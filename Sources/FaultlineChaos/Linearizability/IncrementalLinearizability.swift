@@ -1,0 +1,193 @@
+import FaultlineCluster
+import FaultlineSim
+
+/// Checks a key-value client history for linearizability as operations complete, key by key, in
+/// memory bounded by the operations since the last cut (plus the unknown-outcome writes still pending),
+/// with the same verdict as `LinearizabilityCheck.check` on the whole history.
+///
+/// A **cut** of a key's history at time T is a point where no operation with a known outcome is
+/// pending: every one called before T returned before T, and every later one (observed or not yet) is
+/// called at or after T. A history is linearizable iff the part before T can be linearized to some
+/// configuration (the value at T, and which unknown-outcome writes called before T are still pending:
+/// they may take effect later, or never) from which the part after T can be linearized. So at a cut
+/// the key keeps only its set of configurations (`SegmentSearch` computes it) and drops the history
+/// behind it; an empty set is a violation, found there and then.
+///
+/// Operations arrive in completion order, so the checker needs to know that nothing called before T
+/// is still to come. Clients are closed-loop (one request in flight each): a client's next operation
+/// is called after its last one completed, so no operation still to come is called before `horizon`,
+/// the earliest of the clients' last completions. Cuts are taken at or before the horizon.
+///
+/// Invariants: every buffered operation of a key was called at or after its `cutAt`; `carried` holds
+/// exactly the unknown-outcome writes some configuration has pending; dictionaries are for lookups
+/// only (keys are visited in sorted order).
+public struct IncrementalLinearizability: Sendable {
+    struct KeyHistory: Sendable {
+        var configurations = [KeyConfiguration(state: nil, pending: [])]
+        /// Unknown-outcome writes pending in some configuration, by serial (lookups only).
+        var carried: [Int: ClientOperation] = [:]
+        /// Operations observed since the last cut.
+        var buffer: [(serial: Int, operation: ClientOperation)] = []
+        var cutAt: SimInstant = .start
+        var nextAttempt = IncrementalLinearizability.attemptEvery
+        /// Why this key cannot be decided, if it cannot.
+        var undecided: String?
+    }
+
+    /// Operations buffered on a key between attempts to cut its history.
+    static let attemptEvery = 32
+
+    let maxStates: Int
+    /// Per client, a lower bound of the call time of its next operation (its last completion).
+    var nextCall: [SimInstant]
+    var keys: [String: KeyHistory] = [:]
+    var serial = 0
+    public private(set) var observed = 0
+    /// The first violation found, and whether the caller has taken it.
+    public private(set) var violation: (at: SimInstant, detail: String)?
+
+    public init(clients: Int, maxStates: Int = LinearizabilityCheck.defaultMaxStates) {
+        self.maxStates = maxStates
+        nextCall = Array(repeating: .start, count: clients)
+    }
+
+    /// Operations and pending unknown-outcome writes held now (what memory grows with).
+    public var retainedOperations: Int {
+        keys.values.reduce(0) { $0 + $1.buffer.count + $1.carried.count }
+    }
+
+    var horizon: SimInstant { nextCall.min() ?? .distantFuture }
+
+    public mutating func observe(_ operation: ClientOperation) {
+        observed += 1
+        while operation.client >= nextCall.count { nextCall.append(.start) }
+        nextCall[operation.client] = max(nextCall[operation.client], operation.returned ?? operation.called)
+        guard violation == nil else { return }
+        // A read that never returned observed nothing: it constrains nothing and changes nothing.
+        if operation.kind == .get && operation.returned == nil { return }
+        var key = keys[operation.key] ?? KeyHistory()
+        defer { keys[operation.key] = key }
+        guard key.undecided == nil else { return }
+        guard operation.called >= key.cutAt else {
+            key.undecided = "an operation called at \(operation.called) arrived behind the checked prefix (cut at \(key.cutAt))"
+            return
+        }
+        serial += 1
+        key.buffer.append((serial, operation))
+        if key.buffer.count >= key.nextAttempt { cut(&key, name: operation.key, final: false) }
+    }
+
+    /// The verdict over everything observed (the remaining segments are checked now).
+    public mutating func finish() -> LinearizabilityCheck.Outcome {
+        if let violation { return .violation(at: violation.at, detail: violation.detail) }
+        var undecided: [String] = []
+        for name in keys.keys.sorted() {
+            var key = keys[name]!
+            if key.undecided == nil && !key.buffer.isEmpty { cut(&key, name: name, final: true) }
+            keys[name] = key
+            if let violation { return .violation(at: violation.at, detail: violation.detail) }
+            if key.undecided != nil { undecided.append(name) }
+        }
+        if !undecided.isEmpty {
+            let reasons = undecided.map { keys[$0]!.undecided! }
+            if reasons.allSatisfy({ $0.hasPrefix("search bound") }) {
+                return .unknown(reason: "search bound of \(maxStates) states reached on key(s) \(undecided.joined(separator: ", "))")
+            }
+            return .unknown(reason: zip(undecided, reasons).map { "\($0): \($1)" }.joined(separator: "; "))
+        }
+        return .linearizable(checkedOperations: observed)
+    }
+
+    /// Checks the key's history up to the latest cut (all of it when `final`) and drops it.
+    mutating func cut(_ key: inout KeyHistory, name: String, final: Bool) {
+        key.buffer.sort { ($0.operation.called, $0.operation.client, $0.serial) < ($1.operation.called, $1.operation.client, $1.serial) }
+        var length = final ? key.buffer.count : 0
+        var cutAt = key.cutAt
+        if !final {
+            let horizon = horizon
+            var latestReturn: SimInstant?
+            var reachedEnd = true
+            for (position, item) in key.buffer.enumerated() {
+                if item.operation.called > horizon { reachedEnd = false; break }
+                if position > 0, latestReturn.map({ $0 < item.operation.called }) ?? true {
+                    length = position
+                    cutAt = item.operation.called
+                }
+                if let returned = item.operation.returned { latestReturn = max(latestReturn ?? returned, returned) }
+            }
+            if reachedEnd, latestReturn.map({ $0 < horizon }) ?? true {
+                length = key.buffer.count
+                cutAt = horizon
+            }
+        }
+        key.nextAttempt = key.buffer.count - length + Self.attemptEvery
+        guard length > 0 else { return }
+        let segment = Array(key.buffer[..<length])
+        var next: [KeyConfiguration] = []
+        var budget = maxStates
+        for configuration in key.configurations {
+            let carried = configuration.pending.map { ($0, key.carried[$0]!) }
+            var search = SegmentSearch(carried: carried, segment: segment, maxStates: budget)
+            let result = search.run(from: configuration.state)
+            budget -= search.explored
+            guard case .ends(let ends) = result, budget >= 0 else {
+                key.undecided = "search bound of \(maxStates) states reached"
+                return
+            }
+            next.append(contentsOf: ends)
+        }
+        next = Self.undominated(next)
+        if next.isEmpty {
+            violation = Self.counterexample(key: name, from: key, segment: segment.map(\.operation), maxStates: maxStates)
+            return
+        }
+        var carried: [Int: ClientOperation] = [:]
+        let segmentUnknown = Dictionary(uniqueKeysWithValues: segment.filter { $0.operation.returned == nil }.map { ($0.serial, $0.operation) })
+        for configuration in next {
+            for pending in configuration.pending { carried[pending] = key.carried[pending] ?? segmentUnknown[pending] }
+        }
+        key.configurations = next
+        key.carried = carried
+        key.buffer.removeFirst(length)
+        key.cutAt = cutAt
+    }
+
+    /// Drops duplicates and configurations another one dominates (same value, a superset of pending
+    /// writes: those are optional, so more pending can do all that fewer can). Keeps first-found order.
+    static func undominated(_ configurations: [KeyConfiguration]) -> [KeyConfiguration] {
+        var kept: [KeyConfiguration] = []
+        for (position, candidate) in configurations.enumerated() {
+            let dominated = configurations.enumerated().contains { other in
+                guard other.offset != position, other.element.state == candidate.state else { return false }
+                let covers = Set(other.element.pending).isSuperset(of: candidate.pending)
+                // Of two equal ones, the first is kept.
+                return covers && (other.element.pending.count > candidate.pending.count || other.offset < position)
+            }
+            if !dominated { kept.append(candidate) }
+        }
+        return kept
+    }
+
+    /// A small failing sub-history of the segment (shrunk as `LinearizabilityCheck.shrink` does) and
+    /// the time it was complete.
+    static func counterexample(key name: String, from key: KeyHistory, segment: [ClientOperation], maxStates: Int) -> (at: SimInstant, detail: String) {
+        func fails(_ candidate: [ClientOperation]) -> Bool {
+            let numbered = candidate.enumerated().map { (-1 - $0.offset, $0.element) }
+            for configuration in key.configurations {
+                var search = SegmentSearch(carried: configuration.pending.map { ($0, key.carried[$0]!) }, segment: numbered, maxStates: maxStates)
+                if search.run(from: configuration.state) != .ends([]) { return false }
+            }
+            return true
+        }
+        let minimal = LinearizabilityCheck.shrink(segment, fails: fails)
+        let at = minimal.compactMap(\.returned).max() ?? minimal.map(\.called).max() ?? .start
+        var detail = LinearizabilityCheck.describe(key: name, minimal)
+        if key.cutAt > .start {
+            let values = key.configurations.map { $0.state.map { "\"\($0)\"" } ?? "absent" }
+            let pending = Set(key.configurations.flatMap(\.pending)).count
+            detail += " (after the prefix checked up to \(key.cutAt), where the key could be \(values.joined(separator: " or "))"
+                + (pending > 0 ? " with \(pending) earlier write(s) of unknown outcome pending)" : ")")
+        }
+        return (at, detail)
+    }
+}
