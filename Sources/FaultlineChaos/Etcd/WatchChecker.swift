@@ -50,7 +50,7 @@ struct WatchChecker {
     var pending: [Violation] = []
 
     /// How many changes may be droppable before the retained truth is trimmed (amortises trimming).
-    static let trimBatch = 4096
+    var trimBatch = 4096
 
     init(watchers: Int, members: Int = 0, range: (start: String, end: String) = ClientWorkload.watchKeyRange) {
         self.range = range
@@ -86,7 +86,7 @@ struct WatchChecker {
                 keepFrom = min(keepFrom, progress.cursor)
             }
         }
-        guard keepFrom - truthBase >= Self.trimBatch else { return }
+        guard keepFrom - truthBase >= trimBatch else { return }
         truth.removeFirst(keepFrom - truthBase)
         truthBase = keepFrom
     }

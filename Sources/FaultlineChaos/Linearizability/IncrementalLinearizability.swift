@@ -32,10 +32,19 @@ public struct IncrementalLinearizability: Sendable {
         var nextAttempt = IncrementalLinearizability.attemptEvery
         /// Why this key cannot be decided, if it cannot.
         var undecided: String?
+        /// Configurations dropped at cuts (see `maxConfigurations`), and when first.
+        var dropped = 0
+        var droppedAt: SimInstant?
     }
 
     /// Operations buffered on a key between attempts to cut its history.
     static let attemptEvery = 32
+    /// Configurations a cut keeps. More arise when several unknown-outcome writes could each have
+    /// explained what was observed and nothing observed since tells which. Then only the first
+    /// `maxConfigurations` (those with the most writes still pending first) are kept: an
+    /// under-approximation, so "linearizable" stays exact, but a violation found on that key later is
+    /// reported as not decided (it might have been explained by a dropped configuration).
+    static let maxConfigurations = 64
 
     let maxStates: Int
     /// Per client, a lower bound of the call time of its next operation (its last completion).
@@ -136,10 +145,28 @@ public struct IncrementalLinearizability: Sendable {
             }
             next.append(contentsOf: ends)
         }
-        next = Self.undominated(next)
+        let carriedBefore = key.carried
+        next = Self.undominated(Self.canonicalDeletes(next, kinds: { serial in
+            (carriedBefore[serial] ?? segment.first { $0.serial == serial }?.operation)?.kind
+        }))
         if next.isEmpty {
+            if key.dropped > 0 {
+                let droppedAt: SimInstant = key.droppedAt ?? .start
+                key.undecided = "a segment failed after \(key.dropped) possible states were dropped from \(droppedAt) on (more than \(Self.maxConfigurations) at a cut: which unknown-outcome writes took effect)"
+                return
+            }
             violation = Self.counterexample(key: name, from: key, segment: segment.map(\.operation), maxStates: maxStates)
             return
+        }
+        if next.count > Self.maxConfigurations {
+            let counts: [Int] = next.map { $0.pending.count }
+            let order: [Int] = next.indices.sorted { (a: Int, b: Int) -> Bool in
+                counts[a] != counts[b] ? counts[a] > counts[b] : a < b
+            }
+            key.dropped += next.count - Self.maxConfigurations
+            if key.droppedAt == nil { key.droppedAt = cutAt }
+            let kept: [Int] = Array(order.prefix(Self.maxConfigurations)).sorted()
+            next = kept.map { next[$0] }
         }
         var carried: [Int: ClientOperation] = [:]
         let segmentUnknown = Dictionary(uniqueKeysWithValues: segment.filter { $0.operation.returned == nil }.map { ($0.serial, $0.operation) })
@@ -152,16 +179,33 @@ public struct IncrementalLinearizability: Sendable {
         key.cutAt = cutAt
     }
 
+    /// Pending unknown-outcome deletes are interchangeable (each may set the key absent once, at any
+    /// time: all were called before the cut), so a configuration keeps the first k of them in serial
+    /// order rather than whichever k it happens to have: configurations that differ only in which
+    /// deletes they used become equal.
+    static func canonicalDeletes(_ configurations: [KeyConfiguration], kinds: (Int) -> ClientOperationKind?) -> [KeyConfiguration] {
+        let deletes: [Int] = Set(configurations.flatMap(\.pending).filter { kinds($0) == .delete }).sorted()
+        guard !deletes.isEmpty else { return configurations }
+        let isDelete = Set(deletes)
+        return configurations.map { configuration in
+            let others: [Int] = configuration.pending.filter { !isDelete.contains($0) }
+            let count = configuration.pending.count - others.count
+            return KeyConfiguration(state: configuration.state, pending: (others + deletes.prefix(count)).sorted())
+        }
+    }
+
     /// Drops duplicates and configurations another one dominates (same value, a superset of pending
     /// writes: those are optional, so more pending can do all that fewer can). Keeps first-found order.
     static func undominated(_ configurations: [KeyConfiguration]) -> [KeyConfiguration] {
+        let sets: [Set<Int>] = configurations.map { Set($0.pending) }
         var kept: [KeyConfiguration] = []
         for (position, candidate) in configurations.enumerated() {
-            let dominated = configurations.enumerated().contains { other in
-                guard other.offset != position, other.element.state == candidate.state else { return false }
-                let covers = Set(other.element.pending).isSuperset(of: candidate.pending)
+            let dominated = configurations.indices.contains { (other: Int) -> Bool in
+                guard other != position, configurations[other].state == candidate.state else { return false }
+                let larger = configurations[other].pending.count, smaller = candidate.pending.count
                 // Of two equal ones, the first is kept.
-                return covers && (other.element.pending.count > candidate.pending.count || other.offset < position)
+                guard larger > smaller || (larger == smaller && other < position) else { return false }
+                return sets[other].isSuperset(of: candidate.pending)
             }
             if !dominated { kept.append(candidate) }
         }

@@ -21,6 +21,7 @@ struct KeyConfiguration: Hashable, Sendable {
 /// fewer can, as they are optional):
 /// - a node whose known operations are all linearized is an end node and is not expanded: applying a
 ///   pending write there is left to the next segment, where it is still pending;
+/// - of the unknown deletes available, only the earliest called is tried (they are interchangeable);
 /// - an unknown write is applied only if it is useful to the next known operation (a get, a successful
 ///   compare-and-swap, a failed one that would otherwise succeed) or to a pending compare-and-swap that
 ///   expects the value it writes, never as a no-op, and after another unknown write only if it is a
@@ -43,6 +44,8 @@ struct SegmentSearch {
     var knownOperations: [Int] = []
     var returnPositions: [Int] = []
     var unknownOperations: [Int] = []
+    /// The values unknown compare-and-swaps expect (a write of one may be useful to a chain).
+    var unknownExpectations: Set<String> = []
     var explored = 0
 
     struct MemoKey: Hashable {
@@ -73,6 +76,7 @@ struct SegmentSearch {
                 if !isKnown[event.operation] {
                     ordinal[event.operation] = unknownOperations.count
                     unknownOperations.append(event.operation)
+                    if operations[event.operation].kind == .cas { unknownExpectations.insert(operations[event.operation].expected) }
                 }
             } else {
                 ordinal[event.operation] = knownOperations.count
@@ -167,17 +171,25 @@ struct SegmentSearch {
             }
         }
         result.sort { callPosition[$0] < callPosition[$1] }
-        let callableUnknown = unknownOperations.indices.filter {
-            !Self.has(unknown, $0) && callPosition[unknownOperations[$0]] < limit
-        }.map { unknownOperations[$0] }
-        for operation in callableUnknown {
+        var triedDelete = false
+        for position in unknownOperations.indices where !Self.has(unknown, position) {
+            let operation = unknownOperations[position]
+            guard callPosition[operation] < limit else { continue }
             let recorded = operations[operation]
             if afterUnknown && recorded.kind != .cas { continue }
+            // Unknown deletes are interchangeable: only the earliest-called one still available is tried
+            // (a linearization using a later one can use this one instead, and the later one in its place).
+            if recorded.kind == .delete {
+                if triedDelete { continue }
+                triedDelete = true
+            }
             let produced = KeySearch.step(state, recorded).next
             if produced == state { continue }
+            // (A chain through a compare-and-swap is allowed whenever some unknown one expects the value:
+            // a superset of the useful moves, so still exact.)
             let useful = wanted.contains { want in want == nil ? (produced ?? "").isEmpty : produced == want }
                 || (wildcardExcept != nil && produced != wildcardExcept)
-                || callableUnknown.contains { $0 != operation && operations[$0].kind == .cas && produced != nil && operations[$0].expected == produced }
+                || produced.map(unknownExpectations.contains) == true
             if useful { result.append(operation) }
         }
         return result
