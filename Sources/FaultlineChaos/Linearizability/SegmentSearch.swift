@@ -46,6 +46,16 @@ struct SegmentSearch {
     var unknownOperations: [Int] = []
     /// The values unknown compare-and-swaps expect (a write of one may be useful to a chain).
     var unknownExpectations: Set<String> = []
+    /// Per operation, its fields (read without copying the operation in the inner loop).
+    var kinds: [ClientOperationKind] = []
+    var values: [String] = []
+    var expecteds: [String] = []
+    /// Positions in `unknownOperations` of the unknown puts and compare-and-swaps writing a value
+    /// (lookups only), of the unknown deletes (in call order), and of the writes of a value an unknown
+    /// compare-and-swap expects.
+    var producers: [String: [Int]] = [:]
+    var deletes: [Int] = []
+    var chainable: [Int] = []
     var explored = 0
 
     struct MemoKey: Hashable {
@@ -83,6 +93,28 @@ struct SegmentSearch {
                 knownOperations.append(event.operation)
                 returnPositions.append(position)
             }
+        }
+        kinds = operations.map(\.kind)
+        values = operations.map(\.value)
+        expecteds = operations.map(\.expected)
+        for (position, operation) in unknownOperations.enumerated() {
+            switch kinds[operation] {
+            case .put, .cas:
+                producers[values[operation], default: []].append(position)
+                if unknownExpectations.contains(values[operation]) { chainable.append(position) }
+            case .delete: deletes.append(position)
+            case .get: break
+            }
+        }
+    }
+
+    /// What an unknown write makes of `state` if applied.
+    func produced(_ operation: Int, from state: String?) -> String? {
+        switch kinds[operation] {
+        case .get: return state
+        case .put: return values[operation]
+        case .delete: return nil
+        case .cas: return state != nil && state == expecteds[operation] ? values[operation] : state
         }
     }
 
@@ -161,29 +193,42 @@ struct SegmentSearch {
             let operation = knownOperations[position]
             guard callPosition[operation] < limit else { continue }
             result.append(operation)
-            let recorded = operations[operation]
-            switch recorded.kind {
-            case .get: wanted.append(recorded.value.isEmpty ? nil : recorded.value)
+            switch kinds[operation] {
+            case .get: wanted.append(values[operation].isEmpty ? nil : values[operation])
             case .cas:
-                if recorded.ok { wanted.append(recorded.expected) }
-                else if state != nil && state == recorded.expected { wildcardExcept = recorded.expected }
+                if operations[operation].ok { wanted.append(expecteds[operation]) }
+                else if state != nil && state == expecteds[operation] { wildcardExcept = expecteds[operation] }
             case .put, .delete: break
             }
         }
         result.sort { callPosition[$0] < callPosition[$1] }
+        // Unknown writes worth trying: those writing a wanted value (the earliest available delete when
+        // absence is wanted: deletes are interchangeable), those writing a value an unknown
+        // compare-and-swap expects (a chain), and any when a failed compare-and-swap needs a change.
+        var candidates: [Int]
+        if wildcardExcept != nil {
+            candidates = Array(unknownOperations.indices)
+        } else {
+            candidates = chainable
+            for want in wanted {
+                candidates += producers[want ?? ""] ?? []
+                if want == nil { candidates += deletes }
+            }
+            if candidates.count > 1 { candidates = Array(Set(candidates)).sorted() }
+        }
         var triedDelete = false
-        for position in unknownOperations.indices where !Self.has(unknown, position) {
+        for position in candidates where !Self.has(unknown, position) {
             let operation = unknownOperations[position]
             guard callPosition[operation] < limit else { continue }
-            let recorded = operations[operation]
-            if afterUnknown && recorded.kind != .cas { continue }
+            let kind = kinds[operation]
+            if afterUnknown && kind != .cas { continue }
             // Unknown deletes are interchangeable: only the earliest-called one still available is tried
             // (a linearization using a later one can use this one instead, and the later one in its place).
-            if recorded.kind == .delete {
+            if kind == .delete {
                 if triedDelete { continue }
                 triedDelete = true
             }
-            let produced = KeySearch.step(state, recorded).next
+            let produced = produced(operation, from: state)
             if produced == state { continue }
             // (A chain through a compare-and-swap is allowed whenever some unknown one expects the value:
             // a superset of the useful moves, so still exact.)
