@@ -134,12 +134,15 @@ public struct IncrementalLinearizability: Sendable {
         let segment = Array(key.buffer[..<length])
         var next: [KeyConfiguration] = []
         var budget = maxStates
-        for configuration in key.configurations {
-            let carried = configuration.pending.map { ($0, key.carried[$0]!) }
-            var search = SegmentSearch(carried: carried, segment: segment, maxStates: budget)
-            let result = search.run(from: configuration.state)
+        func search(_ state: String?, _ pending: [Int]) -> [KeyConfiguration]? {
+            var search = SegmentSearch(carried: pending.map { ($0, key.carried[$0]!) }, segment: segment, maxStates: budget)
+            let result = search.run(from: state)
             budget -= search.explored
-            guard case .ends(let ends) = result, budget >= 0 else {
+            guard case .ends(let ends) = result, budget >= 0 else { return nil }
+            return ends
+        }
+        for group in Self.byState(key.configurations) {
+            guard let ends = Self.ends(of: group, search: search) else {
                 key.undecided = "search bound of \(maxStates) states reached"
                 return
             }
@@ -177,6 +180,47 @@ public struct IncrementalLinearizability: Sendable {
         key.carried = carried
         key.buffer.removeFirst(length)
         key.cutAt = cutAt
+    }
+
+    /// Configurations grouped by value, in first-seen order.
+    static func byState(_ configurations: [KeyConfiguration]) -> [[KeyConfiguration]] {
+        var groups: [[KeyConfiguration]] = []
+        for configuration in configurations {
+            if let index = groups.firstIndex(where: { $0[0].state == configuration.state }) {
+                groups[index].append(configuration)
+            } else {
+                groups.append([configuration])
+            }
+        }
+        return groups
+    }
+
+    /// The end configurations of a segment from each configuration of `group` (one value). Several
+    /// configurations that differ only in which pending writes they still have are searched once, from
+    /// the union of their pending writes: when no end applied a write that some of them lack, every
+    /// linearization found is open to each of them (it uses none of what they lack), and each one's
+    /// ends are the union's without what it lacks. Otherwise each is searched on its own.
+    static func ends(of group: [KeyConfiguration], search: (String?, [Int]) -> [KeyConfiguration]?) -> [KeyConfiguration]? {
+        let state = group[0].state
+        if group.count > 1 {
+            let union = Set(group.flatMap(\.pending))
+            var common = union
+            for configuration in group { common.formIntersection(configuration.pending) }
+            let differing = union.subtracting(common)
+            guard let shared = search(state, union.sorted()) else { return nil }
+            if shared.allSatisfy({ differing.isSubset(of: $0.pending) }) {
+                return group.flatMap { configuration -> [KeyConfiguration] in
+                    let lacks = union.subtracting(configuration.pending)
+                    return shared.map { KeyConfiguration(state: $0.state, pending: $0.pending.filter { !lacks.contains($0) }) }
+                }
+            }
+        }
+        var ends: [KeyConfiguration] = []
+        for configuration in group {
+            guard let found = search(state, configuration.pending) else { return nil }
+            ends.append(contentsOf: found)
+        }
+        return ends
     }
 
     /// Pending unknown-outcome deletes are interchangeable (each may set the key absent once, at any
