@@ -45,7 +45,7 @@ struct ChaosRun {
     var end: SimInstant { .start + plan.duration }
 
     mutating func execute() -> RunResult {
-        for metric in plan.measuredMetrics where metric == Metric.etcdLeaderElected {
+        for metric in plan.measuredMetrics where metric == Metric.etcdLeaderElected || metric == Metric.etcdLeaderWon {
             // The initial election is measured from the start, as the "fault" bootstrap.
             world.observer.recovery.arm(faultID: RecoveryTracker.bootstrap, metric: metric, injectedAt: .start)
         }

@@ -137,17 +137,17 @@ struct FaultInjector {
         for step in undo[index] {
             switch step {
             case .restart(let host):
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .releaseAndRestart(let host):
-                world.setHeldDown(host, false)
-                sim.restart(host)
+                if !otherFaultsHoldDown(host, healing: index, stopsOnly: true) { world.setHeldDown(host, false) }
+                restartUnlessHeld(host, healing: index, sim)
             case .wipeAndRestart(let member, let host):
                 world.etcd.wipeDataDirectory(member: member)
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .rollbackAndRestart(let member, let host, let fault):
                 // The checkpoint control runs before the injection (at or after the start).
                 if let saved = checkpoints[fault]?[member] { world.etcd.restoreDataDirectory(member: member, to: saved) }
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .removeRules(let rules):
                 for rule in rules { sim.removeLinkRule(rule) }
             case .resume(let host):
@@ -161,6 +161,36 @@ struct FaultInjector {
         fault.healedAt = sim.now
         injected[index] = fault
         return fault
+    }
+
+    /// Restarts `host` unless another fault that is still active keeps it down: a host comes back when
+    /// the LAST fault holding it heals. A `kube-proxy-kill` that ends while its machine is crashed
+    /// leaves the process to the machine's restart, and a machine that restarts while one of its
+    /// processes is stopped by another fault leaves that process stopped.
+    func restartUnlessHeld(_ host: HostID, healing index: Int, _ sim: ClusterSim) {
+        guard !otherFaultsHoldDown(host, healing: index, stopsOnly: false) else { return }
+        sim.restart(host)
+    }
+
+    /// Whether a fault other than `index`, injected and not healed yet, holds `host` down (only
+    /// process stops, which keep the supervisor from restarting it, when `stopsOnly`).
+    func otherFaultsHoldDown(_ host: HostID, healing index: Int, stopsOnly: Bool) -> Bool {
+        for other in undo.indices where other != index {
+            guard let active = injected[other], active.healedAt == nil else { continue }
+            for step in undo[other] {
+                switch step {
+                case .releaseAndRestart(let held) where held == host:
+                    return true
+                case .restart(let held) where held == host && !stopsOnly,
+                     .wipeAndRestart(_, let held) where held == host && !stopsOnly,
+                     .rollbackAndRestart(_, let held, _) where held == host && !stopsOnly:
+                    return true
+                case .restart, .releaseAndRestart, .wipeAndRestart, .rollbackAndRestart, .removeRules, .resume, .unstall, .resetClock:
+                    continue
+                }
+            }
+        }
+        return false
     }
 
     /// The hosts of `process` on `machines` (masters that do not run it have none).

@@ -184,7 +184,7 @@ public struct RunPlan: Sendable {
         self.invariants = []
         self.expectations = []
         self.convergenceBound = .seconds(30)
-        self.measuredMetrics = [Metric.etcdLeaderElected, Metric.apiAvailable]
+        self.measuredMetrics = [Metric.etcdLeaderElected, Metric.etcdLeaderWon, Metric.apiAvailable]
     }
 
     /// Masters (= etcd members).
