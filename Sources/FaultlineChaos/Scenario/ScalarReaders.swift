@@ -38,19 +38,41 @@ extension ScenarioReader {
         }
     }
 
+    /// What a scalar is in YAML's core schema: its explicit tag, else `str` when quoted, else what the
+    /// plain text resolves to (`3` an int, `true` a bool, an empty value null).
+    func yamlType(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.description) }
+
+    /// How a scalar of the wrong type is named in a diagnostic: `the number 0`, `the string "3"`.
+    func describeTyped(_ node: Node) -> String {
+        guard case .scalar(let scalar) = node else { return describe(node) }
+        switch yamlType(node) {
+        case .int, .float: return "the number \(scalar.string)"
+        case .bool: return "the boolean \(scalar.string)"
+        case .null: return scalar.string.isEmpty ? "an empty value" : "null"
+        default: return "the string \"\(scalar.string)\""
+        }
+    }
+
+    /// A string. A plain number, boolean or null where a name is expected is refused (`name: 0` must be
+    /// written `name: "0"`), never coerced.
     mutating func string(_ node: Node, _ path: String) -> String? {
         guard case .scalar(let scalar) = node else {
             error(node, path, "expected a string, found \(describe(node))")
             return nil
         }
-        return scalar.string
+        switch yamlType(node) {
+        case .int, .float, .bool, .null:
+            let hint = scalar.string.isEmpty ? "" : "; quote it: \"\(scalar.string)\""
+            error(node, path, "expected a string, found \(describeTyped(node))\(hint)")
+            return nil
+        default:
+            return scalar.string
+        }
     }
 
+    /// A whole number written as a YAML number: a quoted `"3"` is a string and refused.
     mutating func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) -> Int? {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
-            error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(node))")
-            return nil
-        }
+        guard let value = number(node, path, "a whole number from \(range.lowerBound) to \(range.upperBound)", Int.init) else { return nil }
         guard range.contains(value) else {
             error(node, path, "\(value) is out of range: expected \(range.lowerBound) to \(range.upperBound)")
             return nil
@@ -58,21 +80,43 @@ extension ScenarioReader {
         return value
     }
 
-    mutating func probability(_ node: Node, _ path: String) -> Double? {
-        guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite else {
-            error(node, path, "expected a probability from 0 to 1, found \(describe(node))")
+    /// A finite number written as a YAML number (int or float); a quoted one is refused.
+    mutating func real(_ node: Node, _ path: String, _ expected: String) -> Double? {
+        number(node, path, expected) { text in Double(text).flatMap { $0.isFinite ? $0 : nil } }
+    }
+
+    /// The scalar parsed by `parse`, when YAML reads it as a number; otherwise records "expected
+    /// `expected`", naming a quoted number as the string it is.
+    mutating func number<Value>(_ node: Node, _ path: String, _ expected: String, _ parse: (String) -> Value?) -> Value? {
+        guard case .scalar(let scalar) = node else {
+            error(node, path, "expected \(expected), found \(describe(node))")
             return nil
         }
-        guard value >= 0 && value <= 1 else {
-            error(node, path, "\(scalar.string) is not a probability: expected 0 to 1")
+        let type = yamlType(node)
+        if type == .str, parse(scalar.string) != nil {
+            error(node, path, "expected \(expected), found the string \"\(scalar.string)\"; remove the quotes")
+            return nil
+        }
+        guard type == .int || type == .float, let value = parse(scalar.string) else {
+            error(node, path, "expected \(expected), found \(describe(node))")
             return nil
         }
         return value
     }
 
+    mutating func probability(_ node: Node, _ path: String) -> Double? {
+        guard let value = real(node, path, "a probability from 0 to 1") else { return nil }
+        guard value >= 0 && value <= 1 else {
+            error(node, path, "\(node.scalar?.string ?? "\(value)") is not a probability: expected 0 to 1")
+            return nil
+        }
+        return value
+    }
+
+    /// `true` or `false`, unquoted (a quoted "true" is a string).
     mutating func bool(_ node: Node, _ path: String) -> Bool? {
-        guard case .scalar(let scalar) = node, let value = ["true": true, "false": false][scalar.string] else {
-            error(node, path, "expected true or false, found \(describe(node))")
+        guard case .scalar(let scalar) = node, yamlType(node) == .bool, let value = ["true": true, "false": false][scalar.string] else {
+            error(node, path, "expected true or false, found \(describeTyped(node))")
             return nil
         }
         return value

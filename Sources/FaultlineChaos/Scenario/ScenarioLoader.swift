@@ -104,6 +104,10 @@ struct ScenarioReader {
             error(node, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
             return false
         }
+        if let tag = explicitTag(node) {
+            error(node, path, "YAML tag \(tag) is not supported: scenario files hold plain values (explicit tags may only be the core schema's \(Self.coreTags.map(Self.shortTag).joined(separator: ", ")))")
+            return false
+        }
         switch node {
         case .alias:
             error(node, path, "YAML aliases (*name) are not supported in scenario files")
@@ -116,6 +120,10 @@ struct ScenarioReader {
                     error(key, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
                     return false
                 }
+                if let tag = explicitTag(key) {
+                    error(key, path, "YAML tag \(tag) is not supported on a field name")
+                    return false
+                }
                 if !checkShape(value, path: join(path, key.string ?? "?"), depth: depth + 1) { return false }
             }
             return true
@@ -125,6 +133,30 @@ struct ScenarioReader {
             }
             return true
         }
+    }
+
+    /// The tags of YAML's core schema: the only explicit tags a scenario may carry (`!!str 3`).
+    static let coreTags: [Tag.Name] = [.str, .int, .float, .bool, .null, .seq, .map]
+
+    /// `!!int` for `tag:yaml.org,2002:int`; other tags as written.
+    static func shortTag(_ name: Tag.Name) -> String {
+        let prefix = "tag:yaml.org,2002:"
+        return name.rawValue.hasPrefix(prefix) ? "!!" + name.rawValue.dropFirst(prefix.count) : name.rawValue
+    }
+
+    /// The node's tag when the file gave one outside the core schema (`!!python/object`, `!local`,
+    /// `!`), which a scenario refuses rather than ignore. Reads the tag as parsed, before resolution:
+    /// an untagged node has the empty (implicit) tag, a quoted scalar `!!str`.
+    func explicitTag(_ node: Node) -> String? {
+        let name: Tag.Name
+        switch node {
+        case .scalar(let scalar): name = Tag.Name(rawValue: scalar.tag.rawValue)
+        case .mapping(let mapping): name = Tag.Name(rawValue: mapping.tag.rawValue)
+        case .sequence(let sequence): name = Tag.Name(rawValue: sequence.tag.rawValue)
+        case .alias: return nil
+        }
+        guard name != .implicit, !Self.coreTags.contains(name) else { return nil }
+        return Self.shortTag(name)
     }
 
     // MARK: The scenario

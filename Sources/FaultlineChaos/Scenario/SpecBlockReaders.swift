@@ -63,10 +63,8 @@ extension ScenarioReader {
             case "distribution":
                 kind = choice(value, path + ".distribution", ["constant", "uniform", "exponential", "normal", "lognormal"], what: "distribution")
             case "sigma":
-                if case .scalar(let scalar) = value, let number = Double(scalar.string), number.isFinite, number >= 0, number <= 5 {
-                    sigma = number
-                } else {
-                    error(value, path + ".sigma", "expected a number from 0 to 5, found \(describe(value))")
+                if let number = real(value, path + ".sigma", "a number from 0 to 5") {
+                    if number >= 0 && number <= 5 { sigma = number } else { error(value, path + ".sigma", "\(number) is out of range: expected 0 to 5") }
                 }
             default:
                 if let duration = duration(value, path + "." + key, allowZero: true) { values[key] = duration }

@@ -60,10 +60,8 @@ extension ScenarioReader {
                 case "service": name = string(value, fieldPath)
                 case "namespace": namespace = string(value, fieldPath) ?? namespace
                 case "rate":
-                    if case .scalar(let scalar) = value, scalar.style == .plain, let number = Double(scalar.string), number.isFinite, number > 0, number <= 100_000 {
-                        rate = number
-                    } else {
-                        error(value, fieldPath, "expected requests per second, a number above 0 and at most 100000, found \(describe(value))")
+                    if let number = real(value, fieldPath, "requests per second, a number above 0 and at most 100000") {
+                        if number > 0 && number <= 100_000 { rate = number } else { error(value, fieldPath, "\(number) is out of range: expected above 0 and at most 100000") }
                     }
                 case "from":
                     if let choice = choice(value, fieldPath, ["inside", "outside"], what: "traffic origin") { origin = choice == "inside" ? .inside : .outside }
