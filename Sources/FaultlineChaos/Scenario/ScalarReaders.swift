@@ -23,6 +23,7 @@ extension ScenarioReader {
                 continue
             }
             result.append((key, value))
+            located[join(path, key)] = value
         }
         return result
     }

@@ -81,6 +81,12 @@ struct ScenarioReader {
     let file: String
     var diagnostics: [ScenarioDiagnostic] = []
     var nodeCount = 0
+    /// `spec.cluster.masters` is not a count from 1 to 7 (already reported): master names cannot be
+    /// judged, so targets such as `master-5` are not reported again.
+    var mastersUnknown = false
+    /// Every field read through `fields`, by path (`spec.workload.etcdClients.thinkTime`): where checks
+    /// that span fields point their diagnostics. Lookups only, never iterated.
+    var located: [String: Node] = [:]
 
     init(file: String) { self.file = file }
 
@@ -286,6 +292,8 @@ struct ScenarioReader {
         if let nemesis = plan.nemesis, nemesis.safetyPhase >= plan.duration {
             error(node, "spec.nemesis.safetyPhase", "the safety phase (\(DurationText.format(nemesis.safetyPhase))) must end before the run does (\(DurationText.format(plan.duration))), to leave a liveness phase")
         }
+        // Spans fields: judged on an otherwise valid spec, so a refused value does not echo here.
+        if diagnostics.isEmpty { checkLivenessReach(plan, spec: node) }
     }
 
     /// `spec.nodes`, `spec.workloads` and `spec.actions`, after the cluster (they need the control plane).
@@ -347,9 +355,12 @@ struct ScenarioReader {
             switch key {
             case "masters":
                 if let count = int(value, fieldPath, 1...7) {
-                    if [1, 3, 5, 7].contains(count) { plan.memberCount = count } else {
-                        error(value, fieldPath, "\(count) masters: etcd membership must be 1, 3, 5 or 7")
-                    }
+                    // Kept even when refused, so that targets are judged against the masters the file
+                    // declares ("no machine master-3 in a cluster of 2 masters"); the plan is rejected.
+                    plan.memberCount = count
+                    if ![1, 3, 5, 7].contains(count) { error(value, fieldPath, "\(count) masters: etcd membership must be 1, 3, 5 or 7") }
+                } else {
+                    mastersUnknown = true
                 }
             case "workers":
                 if let count = int(value, fieldPath, 0...5000), count > 0 {

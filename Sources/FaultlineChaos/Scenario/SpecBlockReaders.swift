@@ -5,18 +5,24 @@ import Yams
 /// The blocks of `spec` that configure the etcd-level run: etcd flags, the network, latency
 /// distributions, the etcd test workload and the nemesis.
 extension ScenarioReader {
+    /// The highest `network.duplicate`. The engine never duplicates a duplicate (nor what its handling
+    /// sends), so any probability terminates; beyond a half, runs mostly simulate copies.
+    static let maximumDuplicateProbability = 0.5
+
     /// etcd flags under their real names (etcd 3.5 `etcd --help`).
     mutating func readEtcdFlags(_ node: Node, _ path: String, into flags: inout EtcdFlags) {
         let allowed = ["heartbeat-interval", "election-timeout", "snapshot-count", "experimental-snapshot-catchup-entries",
                        "auto-compaction-retention", "pre-vote", "check-quorum", "unsafe-bugs"]
         var heartbeat = flags.heartbeatIntervalMs, election = flags.electionTimeoutMs
+        // A refused value was reported; comparing the other with a default would only add noise.
+        var timingsKnown = true
         for (key, value) in fields(node, path, allowed: allowed) ?? [] {
             let fieldPath = path + "." + key
             switch key {
             case "heartbeat-interval":
-                if let duration = duration(value, fieldPath) { heartbeat = max(1, Int64(duration.milliseconds)) }
+                if let ms = wholeMilliseconds(value, fieldPath, why: "etcd takes --heartbeat-interval in whole milliseconds") { heartbeat = ms } else { timingsKnown = false }
             case "election-timeout":
-                if let duration = duration(value, fieldPath) { election = max(1, Int64(duration.milliseconds)) }
+                if let ms = wholeMilliseconds(value, fieldPath, why: "etcd takes --election-timeout in whole milliseconds") { election = ms } else { timingsKnown = false }
             case "snapshot-count":
                 if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCount = count }
             case "experimental-snapshot-catchup-entries":
@@ -32,7 +38,7 @@ extension ScenarioReader {
             }
         }
         // etcd refuses an election timeout below 5 heartbeats (etcdmain/config.go).
-        if election < 5 * heartbeat {
+        if timingsKnown && election < 5 * heartbeat {
             error(node, path + ".election-timeout", "must be at least 5 x heartbeat-interval (\(heartbeat)ms), as etcd requires; found \(election)ms")
         }
         flags.heartbeatIntervalMs = heartbeat
@@ -45,7 +51,14 @@ extension ScenarioReader {
             switch key {
             case "latency": if let latency = latency(value, fieldPath) { plan.link.latency = latency }
             case "loss": if let p = probability(value, fieldPath) { plan.link.lossProbability = p }
-            case "duplicate": if let p = probability(value, fieldPath) { plan.link.duplicateProbability = p }
+            case "duplicate":
+                if let p = probability(value, fieldPath) {
+                    if p > Self.maximumDuplicateProbability {
+                        error(value, fieldPath, "\(p) is more than \(Self.maximumDuplicateProbability): at most half of the messages may arrive twice (a network that duplicates more is not a network the cluster can be judged on, and every copy costs simulation time)")
+                    } else {
+                        plan.link.duplicateProbability = p
+                    }
+                }
             default: if let reorder = bool(value, fieldPath) { plan.link.allowsReordering = reorder }
             }
         }

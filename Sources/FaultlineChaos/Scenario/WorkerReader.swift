@@ -43,7 +43,7 @@ extension ScenarioReader {
             switch key {
             case "image-pull": if let latency = latency(value, fieldPath) { spec.imagePullLatency = latency }
             case "container-start": if let latency = latency(value, fieldPath) { spec.containerStartLatency = latency }
-            default: if let delay = duration(value, fieldPath, allowZero: true) { spec.readinessDelayMs = delay.nanoseconds / 1_000_000 }
+            default: if let ms = wholeMilliseconds(value, fieldPath, allowZero: true, why: "the readiness delay is kept in whole milliseconds") { spec.readinessDelayMs = ms }
             }
         }
     }
@@ -66,7 +66,7 @@ extension ScenarioReader {
                 case "from":
                     if let choice = choice(value, fieldPath, ["inside", "outside"], what: "traffic origin") { origin = choice == "inside" ? .inside : .outside }
                 default:
-                    if let timeout = duration(value, fieldPath) { timeoutMs = max(1, timeout.nanoseconds / 1_000_000) }
+                    if let ms = wholeMilliseconds(value, fieldPath, why: "a request timeout is kept in whole milliseconds") { timeoutMs = ms }
                 }
             }
             guard let name else {
