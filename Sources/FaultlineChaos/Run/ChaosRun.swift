@@ -80,6 +80,12 @@ struct ChaosRun {
         switch control.action {
         case .inject(let index):
             let fault = injector.inject(index, &world, sim, &resolver)
+            if let reason = fault.skipped {
+                // Nothing happened: no recovery to measure (it would measure some other fault's).
+                sim.note("skip \(fault.id) \(fault.kind) \(fault.target): \(reason)")
+                world.observer.timeline.append(TimelineEntry(at: sim.now, kind: "fault-skipped", subject: fault.target, detail: "\(fault.id) \(fault.kind): \(reason)"))
+                return
+            }
             sim.note("inject \(fault.id) \(fault.kind) \(fault.target)")
             world.observer.timeline.append(TimelineEntry(at: sim.now, kind: "fault-injected", subject: fault.target, detail: "\(fault.id) \(fault.kind)"))
             for metric in plan.measuredMetrics {
