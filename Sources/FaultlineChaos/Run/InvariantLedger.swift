@@ -99,7 +99,7 @@ public struct RecoveryTracker: Sendable {
         guard !undisturbed.isEmpty else { return }
         armed.removeAll { $0.metric == metric }
         for entry in undisturbed {
-            recoveries.append(Recovery(faultID: entry.faultID, metric: metric.name, duration: .zero))
+            measured.append(Measured(recovery: Recovery(faultID: entry.faultID, metric: metric.name, duration: .zero), injectedAt: entry.injectedAt))
         }
     }
 
