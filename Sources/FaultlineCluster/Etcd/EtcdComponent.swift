@@ -60,11 +60,6 @@ public struct EtcdComponent {
         var leaderHint: Int?
     }
     var memberStatus: [MemberStatus]
-    /// Per member, the stream that places its first Raft tick after each start: a real member's tick
-    /// loop starts when its process does, so members do not tick in lockstep (ticking together, the
-    /// followers that draw the same election timeout campaign at the same instant and split votes far
-    /// more often than real clusters do).
-    var tickPhases: [SimRandom]
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
     public var clientsStopAt: SimInstant = .distantFuture
 
@@ -107,7 +102,6 @@ public struct EtcdComponent {
         let voters = (0..<memberCount).map { MemberID($0 + 1) }
         self.startedIncarnation = Array(repeating: nil, count: memberCount)
         self.memberStatus = Array(repeating: MemberStatus(), count: memberCount)
-        self.tickPhases = (0..<memberCount).map { sim.randomStream("etcd.member.\($0).tick-phase") }
         self.members = (0..<memberCount).map { index in
             EtcdMember(index: index, voters: voters, flags: flags, seed: sim.seed)
         }
@@ -125,10 +119,7 @@ public struct EtcdComponent {
             members[index].restart(now: sim.now)
             startedIncarnation[index] = sim.incarnation(of: host)
             observer.observe(.etcd(.started(member: index, durable: members[index].durable)), at: sim.now)
-            // The first tick comes at a uniform phase within one heartbeat interval, then every interval.
-            let intervalNs = flags.heartbeatIntervalMs * 1_000_000
-            let firstTickNs = tickPhases[index].uniform(1...intervalNs)
-            sim.setTimer(on: host, after: .nanoseconds(firstTickNs), .etcd(.raftTick))
+            sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
         case .timer(_, .raftTick):
             members[index].tick(into: &output)
             sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
