@@ -352,3 +352,19 @@ private func openWatch(_ client: inout ApiClient, _ out: inout [ApiClientOutput]
     #expect(watchCloses(out).isEmpty)
     #expect(client.connectionID == connection)
 }
+
+/// A restarted process opens new connections: its ids continue after the dead incarnation's, which
+/// the load balancer and the apiserver may still hold open (a machine crash closes nothing).
+@Test func aNewIncarnationNeverReusesAConnectionOrRequestID() {
+    var old = ApiClient(host: clientHost, endpoint: balancer)
+    var out: [ApiClientOutput] = []
+    old.send(getPod("a"), tag: RequestTag(1), now: now, into: &out)
+    let oldSent = sentRequests(out)[0]
+    var fresh = ApiClient(host: clientHost, endpoint: balancer)
+    fresh.continueIDs(after: old)
+    out.removeAll()
+    fresh.send(getPod("a"), tag: RequestTag(1), now: now, into: &out)
+    let newSent = sentRequests(out)[0]
+    #expect(newSent.connection != oldSent.connection)
+    #expect(newSent.request.id != oldSent.request.id)
+}

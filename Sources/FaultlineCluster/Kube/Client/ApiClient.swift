@@ -277,6 +277,17 @@ public struct ApiClient: Sendable {
         pingOutstanding = false
     }
 
+    /// This client belongs to a new incarnation of the process on the same host: its ids continue after
+    /// the previous incarnation's, as a restarted process opens new TCP connections. With the counters
+    /// reset, the first connection reused the dead incarnation's id, which the load balancer and the
+    /// apiserver (never told it closed, after a machine crash) still held: the old watches' events
+    /// reached the new process.
+    public mutating func continueIDs(after previous: ApiClient) {
+        precondition(previous.host == host, "ids continue only on the same host")
+        requestCounter = previous.requestCounter
+        connectionCounter = previous.connectionCounter
+    }
+
     // MARK: - Internals
 
     mutating func nextRequestID() -> UInt64 {
