@@ -202,6 +202,12 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
     @exclusivity(unchecked) @usableFromInline var linkOverrides: [LinkKey: LinkConfig] = [:]
     @exclusivity(unchecked) @usableFromInline var lastDeliveryByLink: [LinkKey: Int64] = [:]
     @exclusivity(unchecked) @usableFromInline var networkRandom: SimRandom
+    /// True while the world handles an event caused by a duplicated message: the duplicate copy itself
+    /// or anything its handling sent, set (timers) or persisted, transitively. Such messages are never
+    /// duplicated again. Without this, a model that answers every copy (a client that retries on each
+    /// "unavailable") doubles its traffic on every round trip and a run with `duplicateProbability`
+    /// 1.0 never ends. False between events (controls, set-up), so what they send is an original.
+    @exclusivity(unchecked) @usableFromInline var handlingDuplicateLineage = false
     @exclusivity(unchecked) @usableFromInline var storageRandom: SimRandom
 
     public init(seed: UInt64) {
@@ -388,7 +394,8 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
     ///
     /// The message is dropped at once if the sender is not running, the link is cut, or the link loses
     /// it; otherwise it arrives after a sampled latency (FIFO per link unless the link allows
-    /// reordering), possibly twice if the link duplicates. On arrival it is dropped if the receiver is
+    /// reordering), possibly twice if the link duplicates (never when the message descends from a
+    /// duplicate: see `handlingDuplicateLineage`). On arrival it is dropped if the receiver is
     /// down or restarted since, the sender crashed meanwhile, or a partition now cuts the link.
     @inlinable public func send(_ message: Message, from source: HostID, to target: HostID) {
         _network.sent += 1
@@ -409,9 +416,12 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
             countDrop(.loss, from: source, to: target)
             return
         }
-        let copies = config.duplicateProbability > 0 && networkRandom.bernoulli(config.duplicateProbability) ? 2 : 1
+        // The draw happens for every send on a duplicating link, duplicate lineage or not, so the
+        // stream's draws are those of a send whatever caused it; links that never duplicate draw nothing.
+        let drawsDuplicate = config.duplicateProbability > 0 && networkRandom.bernoulli(config.duplicateProbability)
+        let copies = drawsDuplicate && !handlingDuplicateLineage ? 2 : 1
         if copies == 2 { _network.duplicated += 1 }
-        for _ in 0..<copies {
+        for copy in 0..<copies {
             var due = now.nanosecondsSinceStart &+ config.latency.sample(&networkRandom).nanoseconds
             if !config.allowsReordering {
                 let key = LinkKey(source, target)
@@ -422,7 +432,8 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
             let targetEpoch = hosts[Int(target.index)].epoch
             schedule(
                 at: SimInstant(nanosecondsSinceStart: due), host: target, epoch: targetEpoch,
-                payload: .message(from: source, senderEpoch: hosts[sourceIndex].epoch, message))
+                payload: .message(from: source, senderEpoch: hosts[sourceIndex].epoch, message),
+                duplicateLineage: handlingDuplicateLineage || copy == 1)
         }
     }
 
@@ -548,6 +559,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
             _ = queue.pop()
             if let event = take(top) {
                 world.handle(event, in: self)
+                handlingDuplicateLineage = false
                 if condition(world) { return .conditionMet }
             }
         }
@@ -560,6 +572,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
         while let top = queue.pop() {
             if let event = take(top) {
                 world.handle(event, in: self)
+                handlingDuplicateLineage = false
                 return true
             }
         }
@@ -615,6 +628,7 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
             return nil
         }
 
+        handlingDuplicateLineage = slots[slotIndex].duplicateLineage
         let kind: SimEventKind<Message, TimerTag>
         var digest: UInt64
         var source = host
@@ -650,8 +664,10 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
     // MARK: - Queue internals
 
     @inlinable @inline(__always) @discardableResult
-    func schedule(at time: SimInstant, host: HostID, epoch: UInt32, payload: Payload) -> TimerHandle {
+    func schedule(at time: SimInstant, host: HostID, epoch: UInt32, payload: Payload, duplicateLineage: Bool? = nil) -> TimerHandle {
         precondition(time >= now, "cannot schedule before now")
+        // What an event's handling schedules inherits its lineage (see `handlingDuplicateLineage`).
+        let lineage = duplicateLineage ?? handlingDuplicateLineage
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -659,9 +675,10 @@ public final class Simulation<Message: TraceDigestible, TimerTag: TraceDigestibl
             slots[Int(slot)].host = host
             slots[Int(slot)].epoch = epoch
             slots[Int(slot)].payload = payload
+            slots[Int(slot)].duplicateLineage = lineage
         } else {
             slot = Int32(slots.count)
-            slots.append(Slot(occupied: true, generation: 0, host: host, epoch: epoch, payload: payload))
+            slots.append(Slot(occupied: true, generation: 0, host: host, epoch: epoch, payload: payload, duplicateLineage: lineage))
         }
         let generation = slots[Int(slot)].generation
         pushKey(at: time.nanosecondsSinceStart, slot: slot, generation: generation)
@@ -839,12 +856,15 @@ extension Simulation {
         @usableFromInline var host: HostID
         @usableFromInline var epoch: UInt32
         @usableFromInline var payload: Payload
-        @inlinable init(occupied: Bool, generation: UInt32, host: HostID, epoch: UInt32, payload: Payload) {
+        /// The event descends from a duplicated message (see `handlingDuplicateLineage`).
+        @usableFromInline var duplicateLineage: Bool
+        @inlinable init(occupied: Bool, generation: UInt32, host: HostID, epoch: UInt32, payload: Payload, duplicateLineage: Bool) {
             self.occupied = occupied
             self.generation = generation
             self.host = host
             self.epoch = epoch
             self.payload = payload
+            self.duplicateLineage = duplicateLineage
         }
     }
 }

@@ -114,4 +114,48 @@ import Testing
         sim.run(&world, until: .start + .seconds(2))
         #expect(world.log.last?.time == .start + .seconds(1) + .milliseconds(1))
     }
+
+    /// Every copy of a message is answered (and every answer waits on a timer first, as a client's retry
+    /// does): with duplication 1.0 each round trip would double the traffic if a duplicate, or what its
+    /// handling sent, could be duplicated again. Each original spawns one duplicate lineage instead, so
+    /// after n round trips there are n + 1 exchanges in flight, not 2^n.
+    @Test func aDuplicateAndWhatItCausesAreNeverDuplicatedAgain() {
+        let (sim, world0, hosts) = makeSim(["a", "b"])
+        var world = world0
+        sim.defaultLink = LinkConfig(latency: .constant(.milliseconds(1)), duplicateProbability: 1.0)
+        world.react = { event, sim in
+            switch event.kind {
+            case .message(let from, _): sim.setTimer(on: event.host, after: .milliseconds(1), Label(sim.name(of: from)))
+            case .timer(_, let peer): sim.send(Label("ping"), from: event.host, to: sim.host(named: peer.text)!)
+            case .started, .persisted: break
+            }
+        }
+        sim.send(Label("ping"), from: hosts[0], to: hosts[1])
+        // 20 round trips of 2 ms each: 2^20 messages per step without the rule.
+        let outcome = sim.run(&world, until: .start + .microseconds(39_500), maxEvents: 100_000)
+        #expect(outcome == .reachedDeadline)
+        // Only the originals (one per hop) are duplicated: one per 2 ms step.
+        #expect(sim.network.duplicated == 20)
+        // Deliveries in step k: the original, its duplicate and the k - 1 older duplicate lineages.
+        #expect(sim.network.delivered == (1...20).reduce(0) { $0 + $1 + 1 })
+        #expect(sim.network.isConserved)
+    }
+
+    /// Links that never duplicate draw nothing for duplication, so runs without duplication replay as
+    /// before; and what is sent between events (a control, the set-up) is an original again.
+    @Test func sendsOutsideADuplicateLineageAreOriginals() {
+        let (sim, world0, hosts) = makeSim(["a", "b"])
+        var world = world0
+        sim.defaultLink = LinkConfig(latency: .constant(.milliseconds(1)), duplicateProbability: 1.0)
+        world.react = { event, sim in
+            if case .message = event.kind, event.host == sim.host(named: "b") { sim.send(Label("pong"), from: event.host, to: sim.host(named: "a")!) }
+        }
+        sim.send(Label("ping"), from: hosts[0], to: hosts[1])
+        sim.run(&world, until: .start + .milliseconds(10))
+        // ping x2 (original + duplicate); the original's pong x2, the duplicate's pong x1.
+        #expect(world.entries(on: hosts[0]) == ["msg pong from b", "msg pong from b", "msg pong from b"])
+        sim.send(Label("again"), from: hosts[0], to: hosts[1])
+        sim.run(&world, until: .start + .milliseconds(20))
+        #expect(world.entries(on: hosts[1]).filter { $0 == "msg again from a" }.count == 2)
+    }
 }

@@ -8,8 +8,9 @@ import Yams
 public struct FaultKind: Sendable {
     public let name: String
     public let summary: String
-    /// The fields of a scheduled fault beyond `kind`, `at`, `duration` and `target` that this kind
-    /// accepts; any other field is rejected, naming it.
+    /// The fields of a scheduled fault beyond `kind`, `at`, `duration`, `target` and `count` that this
+    /// kind accepts. With those, `acceptedFields` is every field the kind takes; any other is rejected,
+    /// naming it.
     let fields: [String]
     /// Reads a scheduled fault of this kind; nil (after recording why) when it is unusable. nil for a
     /// kind that is named in the vocabulary but not modelled yet.
@@ -28,6 +29,12 @@ public struct FaultKind: Sendable {
     var machineLevel = false
 
     public var isImplemented: Bool { read != nil }
+
+    /// Every field a scheduled fault of this kind may have besides `kind` and `at`: `target` (with
+    /// `count` for `random-master`), `duration` unless the kind is instantaneous, and its own `fields`.
+    /// A field in this list that the fault's reading did not use (`count` on a named target, `target`
+    /// on a split partition) is rejected too, so nothing the file says is ignored.
+    var acceptedFields: [String] { ["target", "count"] + (instantaneous ? [] : ["duration"]) + fields }
 
     public static func named(_ name: String) -> FaultKind? { all.first { $0.name == name } }
     public static var names: [String] { all.map(\.name) }
@@ -60,7 +67,7 @@ extension FaultKind {
         FaultKind(name: "lb-crash",
                   summary: "The load balancer in front of the apiservers crashes (every client connection through it is lost); it restarts at heal. Target load-balancer (the default).",
                   fields: [], read: { reading in
-                      guard reading.values["target"] != nil else { return .crash(.named(ClusterLayout.loadBalancerName)) }
+                      guard reading.has("target") else { return .crash(.named(ClusterLayout.loadBalancerName)) }
                       guard let target = reading.target() else { return nil }
                       guard target == .named(ClusterLayout.loadBalancerName) else {
                           reading.reader.error(reading.item, reading.path + ".target", "lb-crash targets the load balancer (\(ClusterLayout.loadBalancerName))")

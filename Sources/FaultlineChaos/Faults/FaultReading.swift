@@ -4,13 +4,50 @@ import Yams
 
 /// The fields of one scheduled fault being read, with the readers every fault kind shares (targets,
 /// host lists, durations). Diagnostics go to `reader`, which the caller takes back afterwards.
+///
+/// Invariant: every field is read through `value(_:)`, which records it in `used`; a field the kind
+/// accepts that the reading never used does not apply to this fault and is reported (`reportUnused`).
 struct FaultReading {
     var reader: ScenarioReader
     let item: Node
     let path: String
     /// The fault's fields by name (lookups only; never iterated).
-    let values: [String: Node]
+    private let values: [String: Node]
     let layout: ClusterLayout
+    /// The fields read so far (`kind`, `at` and `duration` are read by the caller).
+    private(set) var used: [String] = ["kind", "at", "duration"]
+    /// What this fault is, for "does not apply to ...": the kind, or a partition and its mode.
+    var subject: String
+
+    init(reader: ScenarioReader, item: Node, path: String, values: [String: Node], layout: ClusterLayout, kind: String) {
+        self.reader = reader
+        self.item = item
+        self.path = path
+        self.values = values
+        self.layout = layout
+        self.subject = kind
+    }
+
+    /// The field `key`, marked as used.
+    mutating func value(_ key: String) -> Node? {
+        if !used.contains(key) { used.append(key) }
+        return values[key]
+    }
+
+    /// Whether the fault gives `key` (without using it).
+    func has(_ key: String) -> Bool { values[key] != nil }
+
+    /// Reports each of `items` (the fault's fields, in file order) that the kind accepts but this
+    /// fault's reading did not use: `count` without `random-master`, `target` on a split partition.
+    mutating func reportUnused(_ items: [(key: String, value: Node)], accepted: [String]) {
+        for (key, node) in items where accepted.contains(key) && !used.contains(key) {
+            if key == "count" {
+                reader.error(node, path + ".count", "\"count\" applies to target random-master only")
+            } else {
+                reader.error(node, path + "." + key, "\"\(key)\" does not apply to \(subject)")
+            }
+        }
+    }
 
     /// Every name a fault's `target` may take besides a machine name, in the order hints list them.
     var selectorNames: [String] {
@@ -18,20 +55,32 @@ struct FaultReading {
             + (layout.nodeNames.isEmpty ? [] : ["random-worker", "zone:<name>", "node-running:<pod>"])
     }
 
+    /// The cluster as the file declares it, for "no machine ... in ...": the masters' count as written
+    /// (even a refused one), so the message never contradicts the file.
     var machineDescription: String {
-        layout.masters == 1 ? "a cluster of 1 master" : "a cluster of \(layout.masters) masters"
+        let masters = layout.masters == 1 ? "a cluster of 1 master" : "a cluster of \(layout.masters) masters"
+        let workers = layout.nodeNames.count == 1 ? "1 worker" : "\(layout.nodeNames.count) workers"
+        return layout.nodeNames.isEmpty ? masters : "\(masters) and \(workers)"
+    }
+
+    /// Whether `name` is a machine of the layout (`ClusterLayout.machineNames`, the one list of machine
+    /// names); records why not, with the closest name from `suggestions`.
+    mutating func isMachine(_ name: String, _ node: Node, _ fieldPath: String, suggestions: [String] = []) -> Bool {
+        if layout.machineNames.contains(name) { return true }
+        // An unusable `masters` was reported already: which master names exist is not known.
+        if reader.mastersUnknown && name.hasPrefix("master-") { return false }
+        let hint = closestName(to: name, in: layout.machineNames + suggestions).map { "; did you mean \"\($0)\"?" } ?? ""
+        reader.error(node, fieldPath, "no machine \"\(name)\" in \(machineDescription)\(hint)")
+        return false
     }
 
     /// `target`: a machine by name or a selector resolved at injection time.
     mutating func target() -> FaultTarget? {
-        guard let targetNode = values["target"] else {
+        guard let targetNode = value("target") else {
             reader.error(item, path, "missing required field \"target\" (a machine such as master-1, or \(selectorNames.joined(separator: ", ")))")
             return nil
         }
         guard let text = reader.string(targetNode, path + ".target") else { return nil }
-        if let countNode = values["count"], text != "random-master" {
-            reader.error(countNode, path + ".count", "\"count\" applies to target random-master only")
-        }
         switch text {
         case "etcd-leader": return .etcdLeader
         case "etcd-follower": return .etcdFollower
@@ -54,16 +103,12 @@ struct FaultReading {
             }
             return .nodeRunning(pod)
         case "random-master":
-            if let countNode = values["count"], let count = reader.int(countNode, path + ".count", 1...layout.masters) {
+            if let countNode = value("count"), let count = reader.int(countNode, path + ".count", 1...layout.masters) {
                 return .randomMasters(count: count)
             }
             return .randomMaster
         default:
-            guard layout.machineNames.contains(text) else {
-                let hint = closestName(to: text, in: layout.machineNames + selectorNames).map { "; did you mean \"\($0)\"?" } ?? ""
-                reader.error(targetNode, path + ".target", "no machine \"\(text)\" in \(machineDescription)\(hint)")
-                return nil
-            }
+            guard isMachine(text, targetNode, path + ".target", suggestions: selectorNames) else { return nil }
             return .named(text)
         }
     }
@@ -78,7 +123,7 @@ struct FaultReading {
         case .randomWorker, .zone, .nodeRunning:
             return target
         case .named, .etcdLeader, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader:
-            reader.error(values["target"] ?? item, path + ".target",
+            reader.error(value("target") ?? item, path + ".target",
                          "\(kind) targets workers (a worker's name, random-worker, zone:<name> or node-running:<pod>), not \(target)")
             return nil
         }
@@ -86,7 +131,7 @@ struct FaultReading {
 
     /// A list of machine names under `key` (partition groups and sides).
     mutating func machines(_ key: String) -> [String]? {
-        guard let node = values[key] else {
+        guard let node = value(key) else {
             reader.error(item, path, "missing required field \"\(key)\"")
             return nil
         }
@@ -94,7 +139,7 @@ struct FaultReading {
     }
 
     /// Machine names; `masters`, `workers` and `zone:<name>` stand for every master, every worker and
-    /// every worker of a zone.
+    /// every worker of a zone. Every name is checked against the layout, each named once.
     mutating func machineList(_ node: Node, _ listPath: String) -> [String]? {
         guard let names = reader.stringList(node, listPath) else { return nil }
         if names.isEmpty { reader.error(node, listPath, "name at least one machine") }
@@ -109,9 +154,7 @@ struct FaultReading {
                 machines += members
                 continue
             }
-            if !layout.machineNames.contains(name) {
-                reader.error(node, listPath, "no machine \"\(name)\" in \(machineDescription)")
-            }
+            _ = isMachine(name, node, listPath, suggestions: layout.nodeNames.isEmpty ? ["masters"] : ["masters", "workers"])
             machines.append(name)
         }
         var seen: Set<String> = []
@@ -121,8 +164,18 @@ struct FaultReading {
         return machines
     }
 
+    /// `from` and `to` of a one-way or bridge partition: a machine on both sides would be cut from
+    /// itself (its own processes), which a partition never does.
+    mutating func sides(_ mode: String) -> (from: [String], to: [String])? {
+        guard let from = machines("from"), let to = machines("to") else { return nil }
+        for name in to where from.contains(name) {
+            reader.error(value("to") ?? item, path + ".to", "machine \"\(name)\" is on both sides (from and to) of a \(mode) partition")
+        }
+        return (from, to)
+    }
+
     mutating func requiredString(_ key: String, hint: String) -> String? {
-        guard let node = values[key] else {
+        guard let node = value(key) else {
             reader.error(item, path, "missing required field \"\(key)\" (\(hint))")
             return nil
         }
@@ -134,7 +187,7 @@ struct FaultReading {
     }
 
     mutating func requiredDuration(_ key: String, hint: String) -> SimDuration? {
-        guard let node = values[key] else {
+        guard let node = value(key) else {
             reader.error(item, path, "missing required field \"\(key)\" (\(hint))")
             return nil
         }
@@ -142,11 +195,11 @@ struct FaultReading {
     }
 
     mutating func optionalDuration(_ key: String) -> SimDuration? {
-        values[key].flatMap { reader.duration($0, path + "." + key, allowZero: true) }
+        value(key).flatMap { reader.duration($0, path + "." + key, allowZero: true) }
     }
 
     mutating func requiredProbability(_ key: String) -> Double? {
-        guard let node = values[key] else {
+        guard let node = value(key) else {
             reader.error(item, path, "missing required field \"\(key)\"")
             return nil
         }
@@ -155,14 +208,17 @@ struct FaultReading {
 
     /// Records `message` when the fault has no `duration`.
     mutating func requireDuration(because message: String) {
-        if values["duration"] == nil { reader.error(item, path, message) }
+        if !has("duration") { reader.error(item, path, message) }
     }
 
+    /// A partition; each mode takes its own fields (`subject` names the mode, so a field of another
+    /// mode is reported as not applying).
     mutating func partition() -> FaultEffect? {
-        let mode = values["mode"].flatMap { reader.choice($0, path + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
+        let mode = value("mode").flatMap { reader.choice($0, path + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
         switch mode {
         case "split":
-            guard let groupsNode = values["groups"], let groupItems = reader.list(groupsNode, path + ".groups") else {
+            subject = "a split network-partition (it takes groups)"
+            guard let groupsNode = value("groups"), let groupItems = reader.list(groupsNode, path + ".groups") else {
                 reader.error(item, path, "a split partition needs \"groups\": a list of lists of machines")
                 return nil
             }
@@ -180,19 +236,20 @@ struct FaultReading {
             if groups.count < 2 { reader.error(groupsNode, path + ".groups", "a split needs at least two groups") }
             return .partition(.split(groups))
         case "one-way":
-            guard let from = machines("from"), let to = machines("to") else { return nil }
-            return .partition(.oneWay(from: from, to: to))
+            subject = "a one-way network-partition (it takes from and to)"
+            return sides(mode).map { .partition(.oneWay(from: $0.from, to: $0.to)) }
         case "bridge":
-            guard let from = machines("from"), let to = machines("to") else { return nil }
-            return .partition(.bridge(left: from, right: to))
+            subject = "a bridge network-partition (it takes from and to)"
+            return sides(mode).map { .partition(.bridge(left: $0.from, right: $0.to)) }
         default:
+            subject = "an isolate network-partition (it takes target)"
             return target().map { .partition(.isolate($0)) }
         }
     }
 
     mutating func timeSkew() -> FaultEffect? {
         var offset = SimDuration.zero
-        if let offsetNode = values["offset"] {
+        if let offsetNode = value("offset") {
             guard let text = reader.string(offsetNode, path + ".offset") else { return nil }
             let negative = text.hasPrefix("-")
             switch DurationText.parse(negative ? String(text.dropFirst()) : text) {
@@ -200,69 +257,8 @@ struct FaultReading {
             case .failure(let failure): reader.error(offsetNode, path + ".offset", failure.description)
             }
         }
-        let drift = values["drift-ppm"].flatMap { reader.int($0, path + ".drift-ppm", -500_000...500_000) } ?? 0
-        if values["offset"] == nil && values["drift-ppm"] == nil { reader.error(item, path, "a time-skew needs \"offset\" and/or \"drift-ppm\"") }
+        let drift = value("drift-ppm").flatMap { reader.int($0, path + ".drift-ppm", -500_000...500_000) } ?? 0
+        if !has("offset") && !has("drift-ppm") { reader.error(item, path, "a time-skew needs \"offset\" and/or \"drift-ppm\"") }
         return target().map { .timeSkew($0, offset: offset, driftPpm: Int64(drift)) }
-    }
-}
-
-extension ScenarioReader {
-    /// The fields every scheduled fault takes.
-    static let commonFaultFields = ["kind", "target", "at", "duration", "count"]
-
-    mutating func faultKind(_ node: Node, _ path: String) -> FaultKind? {
-        guard let name = choice(node, path, FaultKind.names, what: "fault kind"), let kind = FaultKind.named(name) else { return nil }
-        guard kind.isImplemented else {
-            error(node, path, "fault kind \(name) is not supported yet (supported: \(FaultKind.implementedNames.joined(separator: ", ")))")
-            return nil
-        }
-        return kind
-    }
-
-    mutating func readFaults(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        let allFields = Self.commonFaultFields + FaultKind.all.flatMap(\.fields).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        for (index, item) in (list(node, path) ?? []).enumerated() {
-            let itemPath = path + "[\(index)]"
-            guard let items = fields(item, itemPath, allowed: allFields) else { continue }
-            var values: [String: Node] = [:]
-            for (key, value) in items { values[key] = value }
-            guard let kindNode = values["kind"] else {
-                error(item, itemPath, "missing required field \"kind\"")
-                continue
-            }
-            guard let kind = faultKind(kindNode, itemPath + ".kind"), let read = kind.read else { continue }
-            if kind.needsControlPlane && !plan.cluster.layout.controlPlane {
-                error(kindNode, itemPath + ".kind", "\(kind.name) needs masters that run the control plane (spec.cluster.controlPlane: true)")
-                continue
-            }
-            for (key, value) in items where !Self.commonFaultFields.contains(key) && !kind.fields.contains(key) {
-                let owners = FaultKind.all.filter { $0.fields.contains(key) }.map(\.name)
-                error(value, itemPath + "." + key, "\"\(key)\" does not apply to \(kind.name) (it applies to \(owners.joined(separator: ", ")))")
-            }
-            guard let atNode = values["at"] else {
-                error(item, itemPath, "missing required field \"at\"")
-                continue
-            }
-            guard let at = duration(atNode, itemPath + ".at", allowZero: true) else { continue }
-            var length: SimDuration?
-            if kind.instantaneous {
-                if let durationNode = values["duration"] {
-                    error(durationNode, itemPath + ".duration", "\(kind.name) is instantaneous: the master's kubelet restarts the process; to keep a process down use node-crash or etcd-member-crash with a duration")
-                }
-                length = .zero
-            } else if values["duration"] == nil, let defaultDuration = kind.defaultDuration {
-                length = defaultDuration
-            } else if let durationNode = values["duration"] {
-                length = duration(durationNode, itemPath + ".duration")
-                if let length, at + length > plan.duration {
-                    error(durationNode, itemPath + ".duration", "the fault would heal at \(DurationText.format(at + length)), after the run ends at \(DurationText.format(plan.duration))")
-                }
-            }
-            if at >= plan.duration { error(atNode, itemPath + ".at", "\(DurationText.format(at)) is not before the end of the run (\(DurationText.format(plan.duration)))") }
-            var reading = FaultReading(reader: self, item: item, path: itemPath, values: values, layout: plan.cluster.layout)
-            let effect = read(&reading)
-            self = reading.reader
-            if let effect { plan.faults.append(PlannedFault(effect: effect, at: at, duration: length, kindName: kind.name)) }
-        }
     }
 }

@@ -42,7 +42,7 @@ struct PlacementCheck: Checker {
                 runningUsage[node] = (runningUsage[node] ?? .zero) - share
                 if let capacity = allocatable[node], runningUsage[node]!.fits(in: capacity) { runningViolations.remove(node) }
             }
-        case .request, .runtimeStatus, .rulesProgrammed, .endpointsSeen, .kubeProxyStopped:
+        case .request, .runtimeStatus, .rulesProgrammed, .endpointsSeen, .kubeProxyStopped, .rulesCleared:
             break
         }
     }

@@ -10,7 +10,7 @@ extension TimelineEntry {
             return TimelineEntry(at: time, kind: "container-stopped", subject: pod, detail: "\(node): \(reason) (exit \(exitCode))")
         case .runtimeStatus(let node, let up):
             return TimelineEntry(at: time, kind: up ? "runtime-up" : "runtime-down", subject: node, detail: "")
-        case .containerStarted, .containerStopped, .request, .rulesProgrammed, .endpointsSeen, .kubeProxyStopped:
+        case .containerStarted, .containerStopped, .request, .rulesProgrammed, .endpointsSeen, .kubeProxyStopped, .rulesCleared:
             return nil
         }
     }

@@ -104,22 +104,39 @@ struct ChaosObserver: ClusterObserver {
     mutating func finish(_ end: RunEnd) {
         for index in checkers.indices { checkers[index].finish(end, into: &ledger) }
         if committed != nil { workerMetrics.finish(at: end.time, &recovery) }
-        checkExpectations(end.plan.expectations)
+        checkExpectations(end.plan.expectations, runEnd: end.time)
     }
 
-    mutating func checkExpectations(_ expectations: [RecoveryExpectation]) {
+    /// Each expectation is a liveness invariant of its metric's name, violated by every fault whose
+    /// recovery took longer than the bound or never came.
+    ///
+    /// Invariant: a violation is recorded at the instant the bound ran out, `injection + within`, the
+    /// first moment the miss was certain, never later than `runEnd` (a fault whose bound outlasts the
+    /// run is judged when the run ends, by then still unrecovered); violations are recorded in time
+    /// order, so the ledger's first is the earliest.
+    mutating func checkExpectations(_ expectations: [RecoveryExpectation], runEnd: SimInstant) {
         for expectation in expectations {
             let metric = expectation.metric
             let name = InvariantID(metric.name, .liveness, metric.summary)
             ledger.declare(name)
-            for recovery in recovery.recoveries where recovery.metric == metric.name && recovery.faultID != RecoveryTracker.bootstrap {
-                if recovery.duration > expectation.within {
-                    ledger.violate(name, at: .start, "\(recovery.faultID): \(metric) took \(recovery.duration), bound \(expectation.within)")
+            var misses: [(at: SimInstant, detail: String)] = []
+            for measured in recovery.measured where measured.recovery.metric == metric.name && measured.recovery.faultID != RecoveryTracker.bootstrap {
+                let recovered = measured.recovery
+                if recovered.duration > expectation.within {
+                    misses.append((measured.injectedAt + expectation.within,
+                                   "\(recovered.faultID): \(metric) took \(recovered.duration) after injection at \(measured.injectedAt), bound \(expectation.within)"))
                 }
             }
             for pending in recovery.unrecovered where pending.metric == metric.name && pending.faultID != RecoveryTracker.bootstrap {
-                ledger.violate(name, at: pending.injectedAt + expectation.within,
-                               "\(pending.faultID): \(metric) never held after injection at \(pending.injectedAt), bound \(expectation.within)")
+                let deadline = pending.injectedAt + expectation.within
+                let detail = deadline <= runEnd
+                    ? "\(pending.faultID): \(metric) never held after injection at \(pending.injectedAt), bound \(expectation.within)"
+                    : "\(pending.faultID): \(metric) had not held when the run ended at \(runEnd), \(runEnd - pending.injectedAt) after injection at \(pending.injectedAt) (bound \(expectation.within))"
+                misses.append((min(deadline, runEnd), detail))
+            }
+            // Stable: equal instants keep the order above (completed, then pending; each in fault order).
+            for miss in misses.enumerated().sorted(by: { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }).map(\.element) {
+                ledger.violate(name, at: miss.at, miss.detail)
             }
         }
     }

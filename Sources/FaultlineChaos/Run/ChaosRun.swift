@@ -48,7 +48,7 @@ struct ChaosRun {
     var end: SimInstant { .start + plan.duration }
 
     mutating func execute() -> RunResult {
-        for metric in plan.measuredMetrics where metric == Metric.etcdLeaderElected {
+        for metric in plan.measuredMetrics where metric == Metric.etcdLeaderElected || metric == Metric.etcdLeaderWon {
             // The initial election is measured from the start, as the "fault" bootstrap.
             world.observer.recovery.arm(faultID: RecoveryTracker.bootstrap, metric: metric, injectedAt: .start)
         }
@@ -83,6 +83,12 @@ struct ChaosRun {
         switch control.action {
         case .inject(let index):
             let fault = injector.inject(index, &world, sim, &resolver)
+            if let reason = fault.skipped {
+                // Nothing happened: no recovery to measure (it would measure some other fault's).
+                sim.note("skip \(fault.id) \(fault.kind) \(fault.target): \(reason)")
+                world.observer.timeline.append(TimelineEntry(at: sim.now, kind: "fault-skipped", subject: fault.target, detail: "\(fault.id) \(fault.kind): \(reason)"))
+                return
+            }
             sim.note("inject \(fault.id) \(fault.kind) \(fault.target)")
             world.observer.timeline.append(TimelineEntry(at: sim.now, kind: "fault-injected", subject: fault.target, detail: "\(fault.id) \(fault.kind)"))
             for metric in plan.measuredMetrics {

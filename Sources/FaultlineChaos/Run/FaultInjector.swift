@@ -4,7 +4,10 @@ import FaultlineSim
 /// Injects faults and heals them by undoing exactly what each injection did.
 ///
 /// Invariant: every fault is injected at most once and healed at most once, after its injection;
-/// `undo[i]` lists, in order, what healing fault `i` must do.
+/// `undo[i]` lists, in order, what healing fault `i` must do. A fault is skipped instead (recorded with
+/// its reason, nothing done, nothing to heal) when its selector finds no machine (`etcd-leader` with no
+/// leader) or when its hold collides with an active fault's on a machine it resolved to (`FaultHold`);
+/// the loader refuses the collisions it can see, so only drawn targets are skipped.
 struct FaultInjector {
     /// One thing a heal must undo.
     enum UndoStep {
@@ -24,6 +27,8 @@ struct FaultInjector {
     let convergenceBound: SimDuration
     private(set) var injected: [InjectedFault?]
     var undo: [[UndoStep]]
+    /// The machines each injected (not skipped) fault resolved to, by fault index.
+    private(set) var hit: [[String]]
     /// Data directories copied ahead of rollback faults, by fault index (lookups only).
     var checkpoints: [Int: [RaftDurableState<EtcdRequest>]] = [:]
 
@@ -33,75 +38,76 @@ struct FaultInjector {
         self.convergenceBound = convergenceBound
         self.injected = Array(repeating: nil, count: faults.count)
         self.undo = Array(repeating: [], count: faults.count)
+        self.hit = Array(repeating: [], count: faults.count)
     }
 
     mutating func checkpoint<O>(_ index: Int, _ world: ClusterWorld<O>) {
         checkpoints[index] = world.etcd.members.map(\.durable)
     }
 
-    /// Injects fault `index`; returns it as injected (with its resolved target).
+    /// Injects fault `index`, or skips it (see the type's invariant); returns the record either way.
     mutating func inject<O>(_ index: Int, _ world: inout ClusterWorld<O>, _ sim: ClusterSim, _ resolver: inout TargetResolver) -> InjectedFault {
         let fault = faults[index]
+        // Resolved first, as before any effect: the draws from `chaos.faults` keep their order.
+        let machines = fault.effect.target.map { resolver.machines($0, world, sim) } ?? []
+        let id = "f\(index + 1)"
+        if let reason = skipReason(index, machines) {
+            let target = machines.isEmpty ? fault.effect.target.map(String.init(describing:)) ?? "" : machines.joined(separator: ",")
+            let record = InjectedFault(id: id, kind: fault.kindName, target: target, injectedAt: sim.now, skipped: reason)
+            injected[index] = record
+            return record
+        }
+        hit[index] = machines
         var steps: [UndoStep] = []
-        let machines: [String]
+        var described = machines.joined(separator: ",")
         switch fault.effect {
-        case .crash(let selector):
-            machines = resolver.machines(selector, world, sim)
+        case .crash:
             for host in resolver.hosts(onMachines: machines, sim) {
                 world.crashProcess(host, sim, reason: "machine crashed")
                 steps.append(.restart(host))
             }
-        case .processStop(let selector, let process):
-            machines = resolver.machines(selector, world, sim)
+        case .processStop(_, let process):
             for host in processHosts(machines, process, sim) {
                 world.setHeldDown(host, true)
                 world.crashProcess(host, sim, reason: "stopped by \(fault.kindName)")
                 steps.append(.releaseAndRestart(host))
             }
-        case .processKill(let selector, let process):
-            machines = resolver.machines(selector, world, sim)
+        case .processKill(_, let process):
             for host in processHosts(machines, process, sim) {
                 world.crashProcess(host, sim, reason: "killed by \(fault.kindName)")
             }
-        case .dataLoss(let selector):
-            machines = resolver.machines(selector, world, sim)
+        case .dataLoss:
             for member in memberIndices(machines, world) {
                 sim.crash(world.etcd.memberHosts[member])
                 steps.append(.wipeAndRestart(member: member, world.etcd.memberHosts[member]))
             }
-        case .dataRollback(let selector, _):
-            machines = resolver.machines(selector, world, sim)
+        case .dataRollback:
             for member in memberIndices(machines, world) {
                 sim.crash(world.etcd.memberHosts[member])
                 steps.append(.rollbackAndRestart(member: member, world.etcd.memberHosts[member], fault: index))
             }
         case .partition(let shape):
-            let (rules, description) = partition(shape, world, sim, &resolver)
+            let (rules, description) = partition(shape, isolating: machines, sim, resolver)
             steps.append(.removeRules(rules))
-            machines = [description]
-        case .delay(let selector, let latency, let jitter):
-            machines = resolver.machines(selector, world, sim)
+            described = description
+        case .delay(_, let latency, let jitter):
             let low = max(.zero, latency - jitter)
             let extra = LatencyDistribution.uniform(min: low, max: latency + jitter)
             steps.append(.removeRules(linkRules(around: resolver.hosts(onMachines: machines, sim), .delay(extra), sim)))
-        case .loss(let selector, let probability):
-            machines = resolver.machines(selector, world, sim)
+        case .loss(_, let probability):
             steps.append(.removeRules(linkRules(around: resolver.hosts(onMachines: machines, sim), .loss(probability), sim)))
-        case .fsyncStall(let selector):
-            machines = resolver.machines(selector, world, sim)
+        case .fsyncStall:
             let until = FaultSchedule.healTime(of: fault, end: end, convergenceBound: convergenceBound)
             for host in resolver.hosts(onMachines: machines, sim) {
                 sim.stallStorage(host, until: until)
                 steps.append(.unstall(host))
             }
-        case .pause(let selector):
-            machines = resolver.machines(selector, world, sim)
+        case .pause:
             for host in resolver.hosts(onMachines: machines, sim) {
                 sim.pause(host)
                 steps.append(.resume(host))
             }
-        case .containerKill(let selector, let prefix), .podKill(let selector, let prefix):
-            machines = resolver.machines(selector, world, sim)
+        case .containerKill(_, let prefix), .podKill(_, let prefix):
             var candidates: [String] = []
             for machine in machines {
                 guard let node = world.layout.nodeNames.firstIndex(of: machine), let workers = world.workers else { continue }
@@ -118,36 +124,57 @@ struct FaultInjector {
             } else {
                 sim.note("\(fault.kindName): no running pod matches \(prefix) on \(machines.joined(separator: ","))")
             }
-        case .timeSkew(let selector, let offset, let driftPpm):
-            machines = resolver.machines(selector, world, sim)
+        case .timeSkew(_, let offset, let driftPpm):
             for host in resolver.hosts(onMachines: machines, sim) {
                 sim.setClock(host, offset: offset, driftPpm: driftPpm)
                 steps.append(.resetClock(host))
             }
         }
         undo[index] = steps
-        let record = InjectedFault(id: "f\(index + 1)", kind: fault.kindName, target: machines.joined(separator: ","), injectedAt: sim.now)
+        let record = InjectedFault(id: id, kind: fault.kindName, target: described, injectedAt: sim.now)
         injected[index] = record
         return record
     }
 
+    /// Why fault `index` cannot take effect on `machines` (its resolved target) now, if it cannot: its
+    /// selector found no machine, or an active fault holds one of them in a colliding way.
+    func skipReason(_ index: Int, _ machines: [String]) -> String? {
+        let effect = faults[index].effect
+        guard let target = effect.target else { return nil }  // split, one-way, bridge: named machines
+        if machines.isEmpty {
+            switch target {
+            case .etcdLeader: return "no etcd leader"
+            case .named, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader, .randomWorker, .zone, .nodeRunning:
+                return "no machine is \(target)"
+            }
+        }
+        guard let hold = effect.hold else { return nil }
+        for other in injected.indices {
+            guard let record = injected[other], record.skipped == nil, record.healedAt == nil,
+                  let otherHold = faults[other].effect.hold, hold.collides(with: otherHold),
+                  let shared = machines.first(where: hit[other].contains) else { continue }
+            return "\(record.id) (\(record.kind)) is active: \(otherHold.conflict(on: shared))"
+        }
+        return nil
+    }
+
     /// Heals fault `index`; nil when it was never injected or is already healed.
     mutating func heal<O>(_ index: Int, _ world: inout ClusterWorld<O>, _ sim: ClusterSim) -> InjectedFault? {
-        guard var fault = injected[index], fault.healedAt == nil else { return nil }
+        guard var fault = injected[index], fault.healedAt == nil, fault.skipped == nil else { return nil }
         for step in undo[index] {
             switch step {
             case .restart(let host):
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .releaseAndRestart(let host):
-                world.setHeldDown(host, false)
-                sim.restart(host)
+                if !otherFaultsHoldDown(host, healing: index, stopsOnly: true) { world.setHeldDown(host, false) }
+                restartUnlessHeld(host, healing: index, sim)
             case .wipeAndRestart(let member, let host):
                 world.etcd.wipeDataDirectory(member: member)
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .rollbackAndRestart(let member, let host, let fault):
                 // The checkpoint control runs before the injection (at or after the start).
                 if let saved = checkpoints[fault]?[member] { world.etcd.restoreDataDirectory(member: member, to: saved) }
-                sim.restart(host)
+                restartUnlessHeld(host, healing: index, sim)
             case .removeRules(let rules):
                 for rule in rules { sim.removeLinkRule(rule) }
             case .resume(let host):
@@ -163,6 +190,36 @@ struct FaultInjector {
         return fault
     }
 
+    /// Restarts `host` unless another fault that is still active keeps it down: a host comes back when
+    /// the LAST fault holding it heals. A `kube-proxy-kill` that ends while its machine is crashed
+    /// leaves the process to the machine's restart, and a machine that restarts while one of its
+    /// processes is stopped by another fault leaves that process stopped.
+    func restartUnlessHeld(_ host: HostID, healing index: Int, _ sim: ClusterSim) {
+        guard !otherFaultsHoldDown(host, healing: index, stopsOnly: false) else { return }
+        sim.restart(host)
+    }
+
+    /// Whether a fault other than `index`, injected and not healed yet, holds `host` down (only
+    /// process stops, which keep the supervisor from restarting it, when `stopsOnly`).
+    func otherFaultsHoldDown(_ host: HostID, healing index: Int, stopsOnly: Bool) -> Bool {
+        for other in undo.indices where other != index {
+            guard let active = injected[other], active.healedAt == nil else { continue }
+            for step in undo[other] {
+                switch step {
+                case .releaseAndRestart(let held) where held == host:
+                    return true
+                case .restart(let held) where held == host && !stopsOnly,
+                     .wipeAndRestart(_, let held) where held == host && !stopsOnly,
+                     .rollbackAndRestart(_, let held, _) where held == host && !stopsOnly:
+                    return true
+                case .restart, .releaseAndRestart, .wipeAndRestart, .rollbackAndRestart, .removeRules, .resume, .unstall, .resetClock:
+                    continue
+                }
+            }
+        }
+        return false
+    }
+
     /// The hosts of `process` on `machines` (masters that do not run it have none).
     func processHosts(_ machines: [String], _ process: ClusterProcess, _ sim: ClusterSim) -> [HostID] {
         machines.compactMap { sim.host(named: ClusterLayout.host($0, process)) }
@@ -173,11 +230,12 @@ struct FaultInjector {
         machines.compactMap { world.layout.masterNames.firstIndex(of: $0) }
     }
 
-    mutating func partition<O>(_ shape: PartitionShape, _ world: ClusterWorld<O>, _ sim: ClusterSim, _ resolver: inout TargetResolver) -> ([Int], String) {
+    /// Installs a partition (`isolating`: the isolate shape's resolved machines); returns its rules and
+    /// how reports show it.
+    func partition(_ shape: PartitionShape, isolating machines: [String], _ sim: ClusterSim, _ resolver: TargetResolver) -> ([Int], String) {
         func hostSet(_ machines: [String]) -> HostSet { HostSet(resolver.hosts(onMachines: machines, sim)) }
         switch shape {
-        case .isolate(let selector):
-            let machines = resolver.machines(selector, world, sim)
+        case .isolate:
             return (sim.isolate(hostSet(machines)), machines.joined(separator: ","))
         case .split(let groups):
             return (sim.partition(groups.map(hostSet)), groups.map { $0.joined(separator: ",") }.joined(separator: "|"))

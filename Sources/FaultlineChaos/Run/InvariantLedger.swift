@@ -56,8 +56,16 @@ public struct RecoveryTracker: Sendable {
         let injectedAt: SimInstant
     }
 
+    /// A completed recovery and the injection it is measured from.
+    struct Measured {
+        let recovery: Recovery
+        let injectedAt: SimInstant
+    }
+
     private var armed: [Armed] = []
-    public private(set) var recoveries: [Recovery] = []
+    /// Completed recoveries, in completion order.
+    private(set) var measured: [Measured] = []
+    public var recoveries: [Recovery] { measured.map(\.recovery) }
 
     public init() {}
 
@@ -75,7 +83,7 @@ public struct RecoveryTracker: Sendable {
         remaining.reserveCapacity(armed.count)
         for entry in armed {
             if entry.metric == metric && entry.injectedAt <= cutoff {
-                recoveries.append(Recovery(faultID: entry.faultID, metric: metric.name, duration: time - entry.injectedAt))
+                measured.append(Measured(recovery: Recovery(faultID: entry.faultID, metric: metric.name, duration: time - entry.injectedAt), injectedAt: entry.injectedAt))
             } else {
                 remaining.append(entry)
             }
@@ -91,7 +99,7 @@ public struct RecoveryTracker: Sendable {
         guard !undisturbed.isEmpty else { return }
         armed.removeAll { $0.metric == metric }
         for entry in undisturbed {
-            recoveries.append(Recovery(faultID: entry.faultID, metric: metric.name, duration: .zero))
+            measured.append(Measured(recovery: Recovery(faultID: entry.faultID, metric: metric.name, duration: .zero), injectedAt: entry.injectedAt))
         }
     }
 

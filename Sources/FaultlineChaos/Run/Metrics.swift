@@ -16,6 +16,7 @@ public struct MetricID: Sendable, Hashable, CustomStringConvertible {
 /// The recovery metric vocabulary: extend, never rename.
 public enum Metric {
     public static let etcdLeaderElected = MetricID("etcd.leader-elected", "From injection until a running etcd member leads and has committed an entry of its term.")
+    public static let etcdLeaderWon = MetricID("etcd.leader-won", "From injection until a candidate wins an election (what the Raft paper times): the first member step taken as leader; when the leader survives the fault, its next step as leader.")
     public static let apiAvailable = MetricID("api.available", "From injection until a client write issued after the injection completes.")
     public static let schedulerLeaderAcquired = MetricID("scheduler.leader-acquired", "From injection until a kube-scheduler holds its Lease.")
     public static let controllerManagerLeaderAcquired = MetricID("controller-manager.leader-acquired", "From injection until a kube-controller-manager holds its Lease.")
@@ -31,7 +32,7 @@ public enum Metric {
 
     /// Every metric, in catalog order (`RecoveryPredicate.measures` tells which are measured yet).
     public static let all: [MetricID] = [
-        etcdLeaderElected, apiAvailable, schedulerLeaderAcquired, controllerManagerLeaderAcquired, lbBackendRemoved,
+        etcdLeaderElected, etcdLeaderWon, apiAvailable, schedulerLeaderAcquired, controllerManagerLeaderAcquired, lbBackendRemoved,
         lbBackendRestored, podsBound, nodeNotReady, podsEvicted, podsRescheduled, deploymentAvailable, serviceAvailable, kubeletLeaseRenewed,
     ]
 

@@ -5,7 +5,9 @@ import FaultlineSim
 public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
     /// A host by name (`master-2`).
     case named(String)
-    /// The member that is etcd leader at injection time (a random member if there is none).
+    /// The master whose etcd member leads at injection time. With no leader (an election under way,
+    /// quorum lost) the fault is skipped: recorded with the reason "no etcd leader", nothing injected,
+    /// no recovery measured.
     case etcdLeader
     /// A random member that is not the leader.
     case etcdFollower
@@ -184,7 +186,7 @@ public struct RunPlan: Sendable {
         self.invariants = []
         self.expectations = []
         self.convergenceBound = .seconds(30)
-        self.measuredMetrics = [Metric.etcdLeaderElected, Metric.apiAvailable]
+        self.measuredMetrics = [Metric.etcdLeaderElected, Metric.etcdLeaderWon, Metric.apiAvailable]
     }
 
     /// Masters (= etcd members).

@@ -65,13 +65,18 @@ public struct InjectedFault: Sendable, Equatable {
     public var target: String
     public var injectedAt: SimInstant
     public var healedAt: SimInstant?
+    /// Why the fault was skipped at `injectedAt` instead of injected (`no etcd leader`, or an active
+    /// fault already holds its machine); nil when it was injected. A skipped fault did nothing, is
+    /// never healed and has no recoveries.
+    public var skipped: String?
 
-    public init(id: String, kind: String, target: String, injectedAt: SimInstant, healedAt: SimInstant? = nil) {
+    public init(id: String, kind: String, target: String, injectedAt: SimInstant, healedAt: SimInstant? = nil, skipped: String? = nil) {
         self.id = id
         self.kind = kind
         self.target = target
         self.injectedAt = injectedAt
         self.healedAt = healedAt
+        self.skipped = skipped
     }
 }
 

@@ -7,13 +7,14 @@ struct TargetResolver {
     var random: SimRandom
     let layout: ClusterLayout
 
-    /// The machines `target` names now (leaders are looked up at injection time).
+    /// The machines `target` names now (leaders are looked up at injection time); empty when a leader
+    /// selector finds no leader to hit (`etcd-leader`).
     mutating func machines<O>(_ target: FaultTarget, _ world: ClusterWorld<O>, _ sim: ClusterSim) -> [String] {
         switch target {
         case .named(let name):
             return [name]
         case .etcdLeader:
-            return [layout.masterNames[etcdLeader(world, sim)]]
+            return etcdLeader(world, sim).map { [layout.masterNames[$0]] } ?? []
         case .etcdFollower:
             return etcdFollower(world, sim).map { [layout.masterNames[$0]] } ?? []
         case .randomMaster:

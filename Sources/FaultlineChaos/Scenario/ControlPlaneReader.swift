@@ -78,11 +78,13 @@ extension ScenarioReader {
         }
     }
 
-    /// A duration in whole milliseconds (component flags take milliseconds at the finest).
-    mutating func wholeMilliseconds(_ node: Node, _ path: String) -> Int64? {
-        guard let d = duration(node, path) else { return nil }
+    /// A duration in whole milliseconds (component flags take milliseconds at the finest). A finer value
+    /// is refused, never truncated: `1500us` would otherwise run as 1 ms.
+    mutating func wholeMilliseconds(_ node: Node, _ path: String, allowZero: Bool = false,
+                                    why: String = "these flags take whole milliseconds") -> Int64? {
+        guard let d = duration(node, path, allowZero: allowZero) else { return nil }
         guard d.nanoseconds % 1_000_000 == 0 else {
-            error(node, path, "\(DurationText.format(d)) is finer than a millisecond; these flags take whole milliseconds")
+            error(node, path, "\(node.scalar?.string ?? DurationText.format(d)) is finer than a millisecond; \(why)")
             return nil
         }
         return d.nanoseconds / 1_000_000

@@ -22,12 +22,9 @@ extension ScenarioReader {
             case "node-eviction-rate": if let r = rate(value, fieldPath) { flags.nodeEvictionRatePerSecond = r }
             case "secondary-node-eviction-rate": if let r = rate(value, fieldPath) { flags.secondaryNodeEvictionRatePerSecond = r }
             case "unhealthy-zone-threshold":
-                guard case .scalar(let scalar) = value, let threshold = Double(scalar.string), threshold.isFinite else {
-                    error(value, fieldPath, "expected a fraction in (0, 1], found \(describe(value))")
-                    continue
-                }
+                guard let threshold = real(value, fieldPath, "a fraction in (0, 1]") else { continue }
                 guard threshold > 0 && threshold <= 1 else {
-                    error(value, fieldPath, "\(scalar.string) is out of range: expected a fraction greater than 0 and at most 1")
+                    error(value, fieldPath, "\(value.scalar?.string ?? "") is out of range: expected a fraction greater than 0 and at most 1")
                     continue
                 }
                 flags.unhealthyZoneThreshold = threshold
@@ -46,12 +43,9 @@ extension ScenarioReader {
 
     /// A rate in nodes per second: a finite number >= 0.
     mutating func rate(_ node: Node, _ path: String) -> Double? {
-        guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite else {
-            error(node, path, "expected a rate in nodes per second (a number >= 0), found \(describe(node))")
-            return nil
-        }
+        guard let value = real(node, path, "a rate in nodes per second (a number >= 0)") else { return nil }
         guard value >= 0 else {
-            error(node, path, "\(scalar.string) is negative: a rate must be >= 0")
+            error(node, path, "\(node.scalar?.string ?? "") is negative: a rate must be >= 0")
             return nil
         }
         return value

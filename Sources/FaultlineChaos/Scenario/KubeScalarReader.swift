@@ -24,26 +24,14 @@ extension ScenarioReader {
     }
 
     /// A JSON string field: a YAML number, boolean or null where Kubernetes wants a string is refused,
-    /// as the apiserver's decoder refuses it (`version: 1` must be written `version: "1"`).
-    mutating func kubeString(_ node: Node, _ path: String) -> String? {
-        guard case .scalar(let scalar) = node else { return string(node, path) }
-        if scalar.style == .plain {
-            let tag = node.tag.description
-            for (name, what) in [(Tag.Name.int, "the number"), (.float, "the number"), (.bool, "the boolean"), (.null, "null")] where tag == name.rawValue {
-                error(node, path, "expected a string, found \(what) \(scalar.string); quote it: \"\(scalar.string)\"")
-                return nil
-            }
-        }
-        return scalar.string
-    }
+    /// as the apiserver's decoder refuses it (`version: 1` must be written `version: "1"`). The
+    /// scenario's own strings follow the same rule (`string`).
+    mutating func kubeString(_ node: Node, _ path: String) -> String? { string(node, path) }
 
-    /// A JSON integer field (int32 unless `range` says otherwise): a quoted "3" is refused, as upstream.
+    /// A JSON integer field (int32 unless `range` says otherwise): a quoted "3" is refused, as upstream
+    /// (and as `int` refuses it everywhere).
     mutating func kubeInt(_ node: Node, _ path: String, _ range: ClosedRange<Int> = Int(Int32.min)...Int(Int32.max)) -> Int? {
-        if case .scalar(let scalar) = node, scalar.style != .plain {
-            error(node, path, "expected a number, found the string \"\(scalar.string)\"; remove the quotes")
-            return nil
-        }
-        return int(node, path, range)
+        int(node, path, range)
     }
 
     /// A string-to-string map (labels, annotations, selectors), sorted by key.

@@ -81,6 +81,12 @@ struct ScenarioReader {
     let file: String
     var diagnostics: [ScenarioDiagnostic] = []
     var nodeCount = 0
+    /// `spec.cluster.masters` is not a count from 1 to 7 (already reported): master names cannot be
+    /// judged, so targets such as `master-5` are not reported again.
+    var mastersUnknown = false
+    /// Every field read through `fields`, by path (`spec.workload.etcdClients.thinkTime`): where checks
+    /// that span fields point their diagnostics. Lookups only, never iterated.
+    var located: [String: Node] = [:]
 
     init(file: String) { self.file = file }
 
@@ -104,6 +110,10 @@ struct ScenarioReader {
             error(node, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
             return false
         }
+        if let tag = explicitTag(node) {
+            error(node, path, "YAML tag \(tag) is not supported: scenario files hold plain values (explicit tags may only be the core schema's \(Self.coreTags.map(Self.shortTag).joined(separator: ", ")))")
+            return false
+        }
         switch node {
         case .alias:
             error(node, path, "YAML aliases (*name) are not supported in scenario files")
@@ -114,6 +124,10 @@ struct ScenarioReader {
             for (key, value) in mapping {
                 if key.anchor != nil {
                     error(key, path, "YAML anchors and aliases (&name, *name) are not supported in scenario files")
+                    return false
+                }
+                if let tag = explicitTag(key) {
+                    error(key, path, "YAML tag \(tag) is not supported on a field name")
                     return false
                 }
                 if !checkShape(value, path: join(path, key.string ?? "?"), depth: depth + 1) { return false }
@@ -127,136 +141,28 @@ struct ScenarioReader {
         }
     }
 
-    // MARK: Generic readers
+    /// The tags of YAML's core schema: the only explicit tags a scenario may carry (`!!str 3`).
+    static let coreTags: [Tag.Name] = [.str, .int, .float, .bool, .null, .seq, .map]
 
-    /// The fields of a mapping, in file order; unknown keys are reported with a suggestion.
-    mutating func fields(_ node: Node, _ path: String, allowed: [String]) -> [(key: String, value: Node)]? {
-        guard case .mapping(let mapping) = node else {
-            error(node, path, "expected a mapping with fields \(allowed.joined(separator: ", ")), found \(describe(node))")
-            return nil
-        }
-        var result: [(key: String, value: Node)] = []
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.string else {
-                error(keyNode, path, "field names must be strings")
-                continue
-            }
-            guard allowed.contains(key) else {
-                let hint = closestName(to: key, in: allowed).map { "; did you mean \"\($0)\"?" } ?? "; known fields: \(allowed.joined(separator: ", "))"
-                error(keyNode, join(path, key), "unknown field \"\(key)\"\(hint)")
-                continue
-            }
-            result.append((key, value))
-        }
-        return result
+    /// `!!int` for `tag:yaml.org,2002:int`; other tags as written.
+    static func shortTag(_ name: Tag.Name) -> String {
+        let prefix = "tag:yaml.org,2002:"
+        return name.rawValue.hasPrefix(prefix) ? "!!" + name.rawValue.dropFirst(prefix.count) : name.rawValue
     }
 
-    func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : path + "." + key }
-
-    func describe(_ node: Node) -> String {
+    /// The node's tag when the file gave one outside the core schema (`!!python/object`, `!local`,
+    /// `!`), which a scenario refuses rather than ignore. Reads the tag as parsed, before resolution:
+    /// an untagged node has the empty (implicit) tag, a quoted scalar `!!str`.
+    func explicitTag(_ node: Node) -> String? {
+        let name: Tag.Name
         switch node {
-        case .scalar(let scalar): return scalar.string.isEmpty ? "an empty value" : "\"\(scalar.string)\""
-        case .mapping: return "a mapping"
-        case .sequence: return "a list"
-        case .alias: return "an alias"
+        case .scalar(let scalar): name = Tag.Name(rawValue: scalar.tag.rawValue)
+        case .mapping(let mapping): name = Tag.Name(rawValue: mapping.tag.rawValue)
+        case .sequence(let sequence): name = Tag.Name(rawValue: sequence.tag.rawValue)
+        case .alias: return nil
         }
-    }
-
-    mutating func string(_ node: Node, _ path: String) -> String? {
-        guard case .scalar(let scalar) = node else {
-            error(node, path, "expected a string, found \(describe(node))")
-            return nil
-        }
-        return scalar.string
-    }
-
-    mutating func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) -> Int? {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
-            error(node, path, "expected a whole number from \(range.lowerBound) to \(range.upperBound), found \(describe(node))")
-            return nil
-        }
-        guard range.contains(value) else {
-            error(node, path, "\(value) is out of range: expected \(range.lowerBound) to \(range.upperBound)")
-            return nil
-        }
-        return value
-    }
-
-    mutating func probability(_ node: Node, _ path: String) -> Double? {
-        guard case .scalar(let scalar) = node, let value = Double(scalar.string), value.isFinite else {
-            error(node, path, "expected a probability from 0 to 1, found \(describe(node))")
-            return nil
-        }
-        guard value >= 0 && value <= 1 else {
-            error(node, path, "\(scalar.string) is not a probability: expected 0 to 1")
-            return nil
-        }
-        return value
-    }
-
-    mutating func bool(_ node: Node, _ path: String) -> Bool? {
-        guard case .scalar(let scalar) = node, let value = ["true": true, "false": false][scalar.string] else {
-            error(node, path, "expected true or false, found \(describe(node))")
-            return nil
-        }
-        return value
-    }
-
-    mutating func duration(_ node: Node, _ path: String, allowZero: Bool = false) -> SimDuration? {
-        guard case .scalar(let scalar) = node else {
-            error(node, path, "expected a duration like \"30s\", found \(describe(node))")
-            return nil
-        }
-        switch DurationText.parse(scalar.string) {
-        case .success(let duration):
-            guard allowZero || duration > .zero else {
-                error(node, path, "must be longer than zero")
-                return nil
-            }
-            return duration
-        case .failure(let failure):
-            error(node, path, failure.description)
-            return nil
-        }
-    }
-
-    mutating func list(_ node: Node, _ path: String) -> [Node]? {
-        guard case .sequence(let sequence) = node else {
-            error(node, path, "expected a list, found \(describe(node))")
-            return nil
-        }
-        return Array(sequence)
-    }
-
-    mutating func stringList(_ node: Node, _ path: String) -> [String]? {
-        guard let items = list(node, path) else { return nil }
-        var result: [String] = []
-        for (index, item) in items.enumerated() {
-            if let text = string(item, path + "[\(index)]") { result.append(text) }
-        }
-        return result
-    }
-
-    /// `unsafe-bugs`: a list of bug names from `table` (each checked like any choice), as one set.
-    mutating func bugs<Bugs: OptionSet>(_ node: Node, _ path: String, _ table: [(String, Bugs)]) -> Bugs where Bugs.Element == Bugs {
-        var bugs: Bugs = []
-        for (index, item) in (list(node, path) ?? []).enumerated() {
-            if let name = choice(item, path + "[\(index)]", table.map(\.0), what: "bug"), let bug = table.first(where: { $0.0 == name })?.1 {
-                bugs.formUnion(bug)
-            }
-        }
-        return bugs
-    }
-
-    /// A name from `choices`, with a suggestion when it is close to one.
-    mutating func choice(_ node: Node, _ path: String, _ choices: [String], what: String) -> String? {
-        guard let text = string(node, path) else { return nil }
-        guard choices.contains(text) else {
-            let hint = closestName(to: text, in: choices).map { "; did you mean \"\($0)\"?" } ?? "; expected one of \(choices.joined(separator: ", "))"
-            error(node, path, "unknown \(what) \"\(text)\"\(hint)")
-            return nil
-        }
-        return text
+        guard name != .implicit, !Self.coreTags.contains(name) else { return nil }
+        return Self.shortTag(name)
     }
 
     // MARK: The scenario
@@ -386,6 +292,8 @@ struct ScenarioReader {
         if let nemesis = plan.nemesis, nemesis.safetyPhase >= plan.duration {
             error(node, "spec.nemesis.safetyPhase", "the safety phase (\(DurationText.format(nemesis.safetyPhase))) must end before the run does (\(DurationText.format(plan.duration))), to leave a liveness phase")
         }
+        // Spans fields: judged on an otherwise valid spec, so a refused value does not echo here.
+        if diagnostics.isEmpty { checkLivenessReach(plan, spec: node) }
     }
 
     /// `spec.nodes`, `spec.workloads` and `spec.actions`, after the cluster (they need the control plane).
@@ -447,9 +355,12 @@ struct ScenarioReader {
             switch key {
             case "masters":
                 if let count = int(value, fieldPath, 1...7) {
-                    if [1, 3, 5, 7].contains(count) { plan.memberCount = count } else {
-                        error(value, fieldPath, "\(count) masters: etcd membership must be 1, 3, 5 or 7")
-                    }
+                    // Kept even when refused, so that targets are judged against the masters the file
+                    // declares ("no machine master-3 in a cluster of 2 masters"); the plan is rejected.
+                    plan.memberCount = count
+                    if ![1, 3, 5, 7].contains(count) { error(value, fieldPath, "\(count) masters: etcd membership must be 1, 3, 5 or 7") }
+                } else {
+                    mastersUnknown = true
                 }
             case "workers":
                 if let count = int(value, fieldPath, 0...5000), count > 0 {
@@ -476,193 +387,5 @@ struct ScenarioReader {
         } else {
             for (key, value) in flagNodes { error(value, path + "." + key, "\"\(key)\" needs \"controlPlane: true\" (masters that run the Kubernetes control plane)") }
         }
-    }
-
-    /// etcd flags under their real names (etcd 3.5 `etcd --help`).
-    mutating func readEtcdFlags(_ node: Node, _ path: String, into flags: inout EtcdFlags) {
-        let allowed = ["heartbeat-interval", "election-timeout", "snapshot-count", "experimental-snapshot-catchup-entries",
-                       "auto-compaction-retention", "pre-vote", "check-quorum", "unsafe-bugs"]
-        var heartbeat = flags.heartbeatIntervalMs, election = flags.electionTimeoutMs
-        for (key, value) in fields(node, path, allowed: allowed) ?? [] {
-            let fieldPath = path + "." + key
-            switch key {
-            case "heartbeat-interval":
-                if let duration = duration(value, fieldPath) { heartbeat = max(1, Int64(duration.milliseconds)) }
-            case "election-timeout":
-                if let duration = duration(value, fieldPath) { election = max(1, Int64(duration.milliseconds)) }
-            case "snapshot-count":
-                if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCount = count }
-            case "experimental-snapshot-catchup-entries":
-                if let count = int(value, fieldPath, 1...10_000_000) { flags.snapshotCatchUpEntries = count }
-            case "auto-compaction-retention":
-                if let count = int(value, fieldPath, 0...1_000_000_000) { flags.autoCompactionRetention = Int64(count) }
-            case "pre-vote":
-                if let value = bool(value, fieldPath) { flags.preVote = value }
-            case "check-quorum":
-                if let value = bool(value, fieldPath) { flags.checkQuorum = value }
-            default:
-                flags.bugs.formUnion(bugs(value, fieldPath, RaftBugs.byName))
-            }
-        }
-        // etcd refuses an election timeout below 5 heartbeats (etcdmain/config.go).
-        if election < 5 * heartbeat {
-            error(node, path + ".election-timeout", "must be at least 5 x heartbeat-interval (\(heartbeat)ms), as etcd requires; found \(election)ms")
-        }
-        flags.heartbeatIntervalMs = heartbeat
-        flags.electionTimeoutMs = election
-    }
-
-    mutating func readNetwork(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["latency", "loss", "duplicate", "reorder"]) ?? [] {
-            let fieldPath = path + "." + key
-            switch key {
-            case "latency": if let latency = latency(value, fieldPath) { plan.link.latency = latency }
-            case "loss": if let p = probability(value, fieldPath) { plan.link.lossProbability = p }
-            case "duplicate": if let p = probability(value, fieldPath) { plan.link.duplicateProbability = p }
-            default: if let reorder = bool(value, fieldPath) { plan.link.allowsReordering = reorder }
-            }
-        }
-    }
-
-    /// A latency distribution: `{distribution: lognormal, median: 1ms, sigma: 0.5}` and friends.
-    mutating func latency(_ node: Node, _ path: String) -> LatencyDistribution? {
-        let allowed = ["distribution", "value", "min", "max", "mean", "median", "sigma", "stddev", "floor"]
-        guard let items = fields(node, path, allowed: allowed) else { return nil }
-        var values: [String: SimDuration] = [:]
-        var kind: String?
-        var sigma: Double?
-        for (key, value) in items {
-            switch key {
-            case "distribution":
-                kind = choice(value, path + ".distribution", ["constant", "uniform", "exponential", "normal", "lognormal"], what: "distribution")
-            case "sigma":
-                if case .scalar(let scalar) = value, let number = Double(scalar.string), number.isFinite, number >= 0, number <= 5 {
-                    sigma = number
-                } else {
-                    error(value, path + ".sigma", "expected a number from 0 to 5, found \(describe(value))")
-                }
-            default:
-                if let duration = duration(value, path + "." + key, allowZero: true) { values[key] = duration }
-            }
-        }
-        func need(_ key: String) -> SimDuration? {
-            if let value = values[key] { return value }
-            error(node, path, "a \(kind ?? "") distribution needs \"\(key)\"")
-            return nil
-        }
-        let floor = values["floor"] ?? .zero
-        switch kind {
-        case "constant": return need("value").map { .constant($0) }
-        case "uniform":
-            guard let low = need("min"), let high = need("max") else { return nil }
-            guard low <= high else { error(node, path, "min must not exceed max"); return nil }
-            return .uniform(min: low, max: high)
-        case "exponential": return need("mean").map { .exponential(floor: floor, mean: $0) }
-        case "normal":
-            guard let mean = need("mean"), let sd = need("stddev") else { return nil }
-            return .normal(mean: mean, standardDeviation: sd, floor: floor)
-        case "lognormal":
-            guard let median = need("median") else { return nil }
-            return .logNormal(median: median, sigma: sigma ?? 0.5, floor: floor)
-        default:
-            if !items.contains(where: { $0.key == "distribution" }) { error(node, path, "missing \"distribution\"") }
-            return nil
-        }
-    }
-
-    mutating func readWorkload(_ node: Node, _ path: String, into plan: inout RunPlan) {
-        for (key, value) in fields(node, path, allowed: ["etcdClients", "etcdWatchers", "etcdLeaseHolders", "apiClients"]) ?? [] {
-            let clientPath = path + "." + key
-            if key == "apiClients" {
-                var load = plan.cluster.apiLoad
-                readApiLoad(value, clientPath, into: &load)
-                plan.cluster.apiLoad = load
-                continue
-            }
-            if key == "etcdLeaseHolders" {
-                for (field, fieldValue) in fields(value, clientPath, allowed: ["holders", "ttl", "holdTime"]) ?? [] {
-                    let fieldPath = clientPath + "." + field
-                    switch field {
-                    case "holders": if let n = int(fieldValue, fieldPath, 0...100) { plan.workload.leaseHolders = n }
-                    case "ttl":
-                        // etcd raises a TTL below its minimum (1.5 x election-timeout, rounded up: 2 s by
-                        // default) to the minimum; we refuse it instead, so the file says what runs.
-                        if let d = duration(fieldValue, fieldPath) {
-                            if d < .seconds(2) || d > .seconds(86_400) || d.nanoseconds % 1_000_000_000 != 0 {
-                                error(fieldValue, fieldPath, "a lease TTL is whole seconds between 2s and 24h; found \(DurationText.format(d))")
-                            } else {
-                                plan.workload.leaseTTLSeconds = d.nanoseconds / 1_000_000_000
-                            }
-                        }
-                    default: if let d = duration(fieldValue, fieldPath) { plan.workload.leaseHoldTime = d }
-                    }
-                }
-                continue
-            }
-            if key == "etcdWatchers" {
-                for (field, fieldValue) in fields(value, clientPath, allowed: ["watchers", "requireLeader"]) ?? [] {
-                    let fieldPath = clientPath + "." + field
-                    switch field {
-                    case "watchers": if let n = int(fieldValue, fieldPath, 0...100) { plan.workload.watchers = n }
-                    default: if let flag = bool(fieldValue, fieldPath) { plan.workload.watchRequireLeader = flag }
-                    }
-                }
-                continue
-            }
-            let allowed = ["clients", "keys", "thinkTime", "requestTimeout", "mix"]
-            for (field, fieldValue) in fields(value, clientPath, allowed: allowed) ?? [] {
-                let fieldPath = clientPath + "." + field
-                switch field {
-                case "clients": if let n = int(fieldValue, fieldPath, 0...1000) { plan.workload.clients = n }
-                case "keys": if let n = int(fieldValue, fieldPath, 1...100_000) { plan.workload.keys = n }
-                case "thinkTime": if let d = duration(fieldValue, fieldPath) { plan.workload.thinkTime = d }
-                case "requestTimeout": if let d = duration(fieldValue, fieldPath) { plan.workload.requestTimeout = d }
-                default:
-                    for (op, weightNode) in fields(fieldValue, fieldPath, allowed: ["get", "put", "delete", "cas"]) ?? [] {
-                        guard let weight = probability(weightNode, fieldPath + "." + op) else { continue }
-                        switch op {
-                        case "get": plan.workload.weightGet = weight
-                        case "put": plan.workload.weightPut = weight
-                        case "delete": plan.workload.weightDelete = weight
-                        default: plan.workload.weightCas = weight
-                        }
-                    }
-                    let total = plan.workload.weightGet + plan.workload.weightPut + plan.workload.weightDelete + plan.workload.weightCas
-                    if total <= 0 { error(fieldValue, fieldPath, "the weights must not all be zero") }
-                }
-            }
-        }
-    }
-
-    mutating func readNemesis(_ node: Node, _ path: String) -> NemesisPlan? {
-        let allowed = ["faults", "meanInterval", "maxConcurrent", "safetyPhase", "minDuration", "maxDuration"]
-        guard let items = fields(node, path, allowed: allowed) else { return nil }
-        var nemesis = NemesisPlan(kinds: [], meanInterval: .seconds(30), maxConcurrent: 1, safetyPhase: .zero)
-        var sawPhase = false
-        for (key, value) in items {
-            let fieldPath = path + "." + key
-            switch key {
-            case "faults":
-                for (index, item) in (list(value, fieldPath) ?? []).enumerated() {
-                    guard let kind = faultKind(item, fieldPath + "[\(index)]") else { continue }
-                    if kind.draw == nil {
-                        error(item, fieldPath + "[\(index)]", "the nemesis cannot draw \(kind.name) (it draws \(FaultKind.nemesisNames.joined(separator: ", ")))")
-                    } else {
-                        nemesis.kinds.append(kind.name)
-                    }
-                }
-            case "meanInterval": if let d = duration(value, fieldPath) { nemesis.meanInterval = d }
-            case "maxConcurrent": if let n = int(value, fieldPath, 1...7) { nemesis.maxConcurrent = n }
-            case "safetyPhase":
-                sawPhase = true
-                if let d = duration(value, fieldPath) { nemesis.safetyPhase = d }
-            case "minDuration": if let d = duration(value, fieldPath) { nemesis.minDuration = d }
-            default: if let d = duration(value, fieldPath) { nemesis.maxDuration = d }
-            }
-        }
-        if nemesis.kinds.isEmpty { error(node, path + ".faults", "name at least one fault kind for the nemesis") }
-        if !sawPhase { error(node, path, "missing required field \"safetyPhase\"") }
-        if nemesis.minDuration > nemesis.maxDuration { error(node, path, "minDuration must not exceed maxDuration") }
-        return nemesis
     }
 }

@@ -43,7 +43,7 @@ extension ScenarioReader {
             switch key {
             case "image-pull": if let latency = latency(value, fieldPath) { spec.imagePullLatency = latency }
             case "container-start": if let latency = latency(value, fieldPath) { spec.containerStartLatency = latency }
-            default: if let delay = duration(value, fieldPath, allowZero: true) { spec.readinessDelayMs = delay.nanoseconds / 1_000_000 }
+            default: if let ms = wholeMilliseconds(value, fieldPath, allowZero: true, why: "the readiness delay is kept in whole milliseconds") { spec.readinessDelayMs = ms }
             }
         }
     }
@@ -60,15 +60,13 @@ extension ScenarioReader {
                 case "service": name = string(value, fieldPath)
                 case "namespace": namespace = string(value, fieldPath) ?? namespace
                 case "rate":
-                    if case .scalar(let scalar) = value, scalar.style == .plain, let number = Double(scalar.string), number.isFinite, number > 0, number <= 100_000 {
-                        rate = number
-                    } else {
-                        error(value, fieldPath, "expected requests per second, a number above 0 and at most 100000, found \(describe(value))")
+                    if let number = real(value, fieldPath, "requests per second, a number above 0 and at most 100000") {
+                        if number > 0 && number <= 100_000 { rate = number } else { error(value, fieldPath, "\(number) is out of range: expected above 0 and at most 100000") }
                     }
                 case "from":
                     if let choice = choice(value, fieldPath, ["inside", "outside"], what: "traffic origin") { origin = choice == "inside" ? .inside : .outside }
                 default:
-                    if let timeout = duration(value, fieldPath) { timeoutMs = max(1, timeout.nanoseconds / 1_000_000) }
+                    if let ms = wholeMilliseconds(value, fieldPath, why: "a request timeout is kept in whole milliseconds") { timeoutMs = ms }
                 }
             }
             guard let name else {

@@ -1,88 +1,73 @@
 import FaultlineCluster
 import FaultlineSim
 
-/// `services.keep-serving`: joins the committed EndpointSlices (what kube-proxy is told) with the
-/// runtimes' truth (which containers run) and the requests' outcomes.
+/// `services.keep-serving`: joins what each node's kube-proxy has been told (the EndpointSlice changes
+/// its informer received, whichever incarnation received them: a restarted kube-proxy keeps the
+/// rules until it syncs) with the runtimes' truth (which containers run) and the requests' outcomes.
+/// A refusal is a violation when the node's kube-proxy had known, for `steadyFor`, a ready endpoint
+/// of the Service whose container runs (on that node, for `internalTrafficPolicy: Local`). A node
+/// that is cut off from the API, or whose kube-proxy never synced, knows nothing yet: refusing
+/// there is the data plane doing what it can.
 ///
-/// Invariants: `running` holds exactly the pod keys whose container runs now; `servingSince[service]`
-/// is the start of the current stretch in which the Service had a ready endpoint with a running
-/// container (nil while it has none); `programmedNodes` holds the nodes whose kube-proxy programmed
-/// rules since their machine last booted.
+/// Invariants: `known[node][service][pod]` is when the node's kube-proxy learnt that `pod` is a
+/// ready endpoint of `service`, for pods it has not since been told were removed, and only since the
+/// node's rules were last cleared (its machine crashed); `running[pod]` is the node where the pod's
+/// container runs now. Dictionaries are looked up, never iterated into output.
 struct ServingCheck: Checker {
     let invariants = [InvariantName.servicesKeepServing]
     static let steadyFor: SimDuration = .seconds(10)
-    var running: Set<String> = []
-    /// Ready endpoints per Service key (`namespace/name`) from the committed slices: pod key and node.
-    var endpoints: [String: [(pod: String, node: String)]] = [:]
+    var running: [String: String] = [:]
+    var known: [String: [String: [String: SimInstant]]] = [:]
     var localPolicy: Set<String> = []
-    var servingSince: [String: SimInstant] = [:]
-    var programmedNodes: Set<String> = []
     var requests = 0, refusals = 0
 
     mutating func observe(_ observation: Observation, at time: SimInstant, into ledger: inout InvariantLedger) {
         guard case .worker(let worker) = observation else { return }
         switch worker {
-        case .containerStarted(_, let pod, _, _):
-            running.insert(pod)
-            refreshAll(at: time)
-        case .containerStopped(let node, let pod, _, _, let reason):
-            running.remove(pod)
-            if reason == "machine crashed" { programmedNodes.remove(node) }
-            refreshAll(at: time)
-        case .rulesProgrammed(let node, _, _):
-            programmedNodes.insert(node)
+        case .containerStarted(let node, let pod, _, _):
+            running[pod] = node
+        case .containerStopped(_, let pod, _, _, _):
+            running[pod] = nil
+        case .endpointsSeen(let node, let service, let removed, let restored):
+            var endpoints = known[node]?[service] ?? [:]
+            for pod in removed { endpoints[pod] = nil }
+            for pod in restored where endpoints[pod] == nil { endpoints[pod] = time }
+            known[node, default: [:]][service] = endpoints
+        case .rulesCleared(let node):
+            known[node] = nil
         case .request(let record):
             requests += 1
             guard record.outcome == .refused else { return }
             refusals += 1
-            guard programmedNodes.contains(record.routedBy), let since = servingSince[record.serviceKey],
-                  record.sentAt - since >= Self.steadyFor else { return }
-            let live = (endpoints[record.serviceKey] ?? []).filter { running.contains($0.pod) }
-            let usable = localPolicy.contains(record.serviceKey) ? live.filter { $0.node == record.routedBy } : live
-            guard !usable.isEmpty else { return }
+            let endpoints = known[record.routedBy]?[record.serviceKey] ?? [:]
+            let local = localPolicy.contains(record.serviceKey)
+            let usable = endpoints.keys.sorted().filter { pod in
+                guard let node = running[pod], let since = endpoints[pod], record.sentAt - since >= Self.steadyFor else { return false }
+                return !local || node == record.routedBy
+            }
+            guard let example = usable.first else { return }
             ledger.violate(InvariantName.servicesKeepServing, at: record.sentAt,
-                           "\(record.serviceKey) refused through \(record.routedBy) while \(usable.count) ready endpoint(s) ran, e.g. \(usable[0].pod) on \(usable[0].node)")
-        case .runtimeStatus, .endpointsSeen, .kubeProxyStopped:
+                           "\(record.serviceKey) refused through \(record.routedBy) although its kube-proxy had known for 10 s \(usable.count) ready endpoint(s) whose containers ran, e.g. \(example) on \(running[example] ?? "?")")
+        case .runtimeStatus, .rulesProgrammed, .kubeProxyStopped:
             break
         }
     }
 
     mutating func committed(_ change: CommittedObjects.Change, at time: SimInstant, into ledger: inout InvariantLedger) {
-        switch change.after ?? change.before {
-        case .endpointSlice(let slice):
-            guard let name = slice.metadata.labels["kubernetes.io/service-name"] else { return }
-            let key = slice.metadata.namespace + "/" + name
-            if case .endpointSlice(let current) = change.after {
-                endpoints[key] = current.endpoints.filter(\.ready).map { (slice.metadata.namespace + "/" + $0.podName, $0.nodeName) }
-            } else {
-                endpoints[key] = nil
-            }
-            refresh(key, at: time)
-        case .service(let service):
-            let key = service.metadata.namespace + "/" + service.metadata.name
-            if case .service(let current) = change.after, current.internalTrafficPolicy == .local { localPolicy.insert(key) } else { localPolicy.remove(key) }
-        case .namespace, .node, .pod, .deployment, .replicaSet, .lease, .clusterRole, .clusterRoleBinding, nil:
-            break
-        }
-    }
-
-    mutating func refresh(_ key: String, at time: SimInstant) {
-        let serving = (endpoints[key] ?? []).contains { running.contains($0.pod) }
-        if !serving { servingSince[key] = nil } else if servingSince[key] == nil { servingSince[key] = time }
-    }
-
-    mutating func refreshAll(at time: SimInstant) {
-        for key in endpoints.keys.sorted() { refresh(key, at: time) }
+        guard case .service(let service) = change.after ?? change.before else { return }
+        let key = service.metadata.namespace + "/" + service.metadata.name
+        if case .service(let current) = change.after, current.internalTrafficPolicy == .local { localPolicy.insert(key) } else { localPolicy.remove(key) }
     }
 
     mutating func finish(_ end: RunEnd, into ledger: inout InvariantLedger) {
-        ledger.note(InvariantName.servicesKeepServing, "\(requests) requests, \(refusals) refused, none while ready endpoints ran")
+        ledger.note(InvariantName.servicesKeepServing, "\(requests) requests, \(refusals) refused, none while the node's kube-proxy knew a running endpoint")
     }
 }
 
 /// `evictions.no-storm-in-full-disruption`, from the node controller's zone states and evictions.
 ///
-/// Invariant: `states` holds the last state reported for each zone; `fullSince` is when every zone of
+/// Invariant: `states` holds the last state the current controller-manager leader reported for each
+/// zone (a deposed leader's view is dropped when another starts leading); `fullSince` is when every zone of
 /// the cluster last became FullDisruption (nil unless all are).
 struct EvictionStormCheck: Checker {
     let invariants = [InvariantName.evictionsNoStormInFullDisruption]
@@ -101,6 +86,10 @@ struct EvictionStormCheck: Checker {
             states[zone] = state
             let allFull = !zones.isEmpty && zones.allSatisfy { states[$0] == "FullDisruption" }
             if allFull { if fullSince == nil { fullSince = time } } else { fullSince = nil }
+        case .leaderStarted(let lease, _) where lease == "kube-system/kube-controller-manager":
+            // A new leader's node controller reports its own view from its first pass on.
+            states = [:]
+            fullSince = nil
         case .podEvicted(let pod, let node):
             evictions += 1
             if let since = fullSince, time - since >= Self.grace {

@@ -41,7 +41,7 @@ struct StaleEndpointCheck: Checker {
             guard staleNs > boundNs else { return }
             ledger.violate(InvariantName.servicesNoStaleEndpoints, at: record.sentAt,
                            "\(record.routedBy) routed a \(record.serviceKey) request to \(pod) \(record.sentAt - seenAt) after its kube-proxy learnt the pod was no longer a ready endpoint (bound \(SimDuration(nanoseconds: boundNs)))")
-        case .containerStarted, .containerStopped, .runtimeStatus, .rulesProgrammed:
+        case .containerStarted, .containerStopped, .runtimeStatus, .rulesProgrammed, .rulesCleared:
             break
         }
     }

@@ -325,6 +325,13 @@ public struct RaftNode<Command: RaftCommand> {
             guard role == .leader else { return }
             progress[senderPosition].recentActive = true
             progress[senderPosition].paused = false
+            // Free one slot of a full inflight window (etcd raft's `Inflights.FreeFirstOne`): appends
+            // sent while the peer was cut off are never acknowledged, and without this the leader
+            // would never send it another append once the link heals — the follower would stay behind
+            // for good, and the cluster would lose its quorum with the next member failure.
+            if progress[senderPosition].state == .replicate && progress[senderPosition].inflight.count >= config.maxInflightMessages {
+                progress[senderPosition].inflight.removeFirst()
+            }
             if progress[senderPosition].match < lastIndex { sendAppend(to: senderPosition) }
             if context > 0 { acknowledgeRead(context: context, position: senderPosition) }
         }

@@ -40,6 +40,8 @@ public enum AdminAction: Sendable, Hashable {
 /// The background API load of the admin clients: closed-loop reads and writes of a few objects,
 /// checked for linearizability (`api.linearizable`).
 public struct ApiLoad: Sendable, Hashable {
+    /// The share of the load's calls that are writes (unconditional Lease updates); the rest are reads.
+    public static let writeFraction = 0.5
     public var clients: Int = 0
     /// How many objects they read and write.
     public var objects: Int = 4

@@ -73,8 +73,9 @@ private func watchCloses(_ outputs: [ApiClientOutput]) -> [(RequestTag, WatchClo
     #expect(sent.count == 1)
     #expect(sent[0].connection == 3 << 32 | 1)
     #expect(sent[0].request.id == 3 << 32 | 1)
-    #expect(timers(out).map(\.afterMs) == [10_000])
-    #expect(timers(out).map(\.timer) == [.deadline(call: sent[0].request.id)])
+    // The call's deadline, and the new connection's read-idle health check.
+    #expect(timers(out).map(\.afterMs) == [10_000, 30_000])
+    #expect(timers(out).map(\.timer) == [.deadline(call: sent[0].request.id), .idleCheck(connection: sent[0].connection)])
 }
 
 @Test func aTimedOutRequestFailsAndTheNextRequestUsesANewConnection() {
@@ -296,4 +297,74 @@ private func watchCloses(_ outputs: [ApiClientOutput]) -> [(RequestTag, WatchClo
     client.receive(.watchEnded(connection: second.connection, requestID: second.request.id, sequence: 0, gone), now: now, into: &out)
     #expect(failures(out).map(\.1) == [.status(gone)])
     #expect(completions(out).isEmpty)
+}
+
+private func pings(_ outputs: [ApiClientOutput]) -> [UInt64] {
+    outputs.compactMap {
+        if case .send(.ping(let connection), _) = $0 { return connection }
+        return nil
+    }
+}
+
+/// Opens a watch on a fresh client and returns it with its connection.
+private func openWatch(_ client: inout ApiClient, _ out: inout [ApiClientOutput]) -> UInt64 {
+    client.send(ApiRequest(id: 0, user: .admin, verb: .watch, resource: .pods), tag: RequestTag(5), now: now, into: &out)
+    let sent = sentRequests(out)[0]
+    client.receive(.response(connection: sent.connection, requestID: sent.request.id, .watching), now: now, into: &out)
+    return sent.connection
+}
+
+/// client-go's HTTP/2 health check: a watch on a backend that died silently (no RST) is closed after
+/// 30 s without a frame plus 15 s without a ping ack, so its informer lists again elsewhere.
+@Test func aSilentConnectionIsPingedThenClosedWithItsWatches() {
+    var client = ApiClient(host: clientHost, endpoint: balancer)
+    var out: [ApiClientOutput] = []
+    let connection = openWatch(&client, &out)
+    #expect(timers(out).contains { $0.afterMs == 30_000 && $0.timer == .idleCheck(connection: connection) })
+    out.removeAll()
+    client.timerFired(.idleCheck(connection: connection), now: now + .seconds(30), into: &out)
+    #expect(pings(out) == [connection])
+    #expect(timers(out).map(\.timer) == [.pingTimeout(connection: connection)])
+    out.removeAll()
+    client.timerFired(.pingTimeout(connection: connection), now: now + .seconds(45), into: &out)
+    #expect(watchCloses(out).map(\.1) == [.connectionLost])
+    #expect(closes(out) == [connection])
+    #expect(client.connectionID == nil)
+}
+
+@Test func aConnectionThatAnswersItsPingStaysAndOneThatCarriesFramesIsNotPinged() {
+    var client = ApiClient(host: clientHost, endpoint: balancer)
+    var out: [ApiClientOutput] = []
+    let connection = openWatch(&client, &out)
+    // A frame at 20 s: the check at 30 s re-arms for 50 s instead of pinging.
+    client.receive(.watchEvents(connection: connection, requestID: sentRequests(out)[0].request.id, sequence: 0, [.added(pod("a", rv: 11))]),
+                   now: now + .seconds(20), into: &out)
+    out.removeAll()
+    client.timerFired(.idleCheck(connection: connection), now: now + .seconds(30), into: &out)
+    #expect(pings(out).isEmpty)
+    #expect(timers(out).map(\.afterMs) == [20_000])
+    out.removeAll()
+    client.timerFired(.idleCheck(connection: connection), now: now + .seconds(50), into: &out)
+    #expect(pings(out) == [connection])
+    client.receive(.pong(connection: connection), now: now + .seconds(50) + .milliseconds(2), into: &out)
+    out.removeAll()
+    client.timerFired(.pingTimeout(connection: connection), now: now + .seconds(65), into: &out)
+    #expect(watchCloses(out).isEmpty)
+    #expect(client.connectionID == connection)
+}
+
+/// A restarted process opens new connections: its ids continue after the dead incarnation's, which
+/// the load balancer and the apiserver may still hold open (a machine crash closes nothing).
+@Test func aNewIncarnationNeverReusesAConnectionOrRequestID() {
+    var old = ApiClient(host: clientHost, endpoint: balancer)
+    var out: [ApiClientOutput] = []
+    old.send(getPod("a"), tag: RequestTag(1), now: now, into: &out)
+    let oldSent = sentRequests(out)[0]
+    var fresh = ApiClient(host: clientHost, endpoint: balancer)
+    fresh.continueIDs(after: old)
+    out.removeAll()
+    fresh.send(getPod("a"), tag: RequestTag(1), now: now, into: &out)
+    let newSent = sentRequests(out)[0]
+    #expect(newSent.connection != oldSent.connection)
+    #expect(newSent.request.id != oldSent.request.id)
 }

@@ -105,6 +105,25 @@ import Testing
         #expect(harness.applied[follower] == Array(1...10))
     }
 
+    /// Appends sent to a cut-off follower are never acknowledged and fill its inflight window; after the
+    /// link heals, each heartbeat response frees one slot (etcd raft's `FreeFirstOne`), so the leader
+    /// probes the follower again and it catches up. Without that it stayed behind for good (found in
+    /// worker-nemesis-soak seed 11: the next member crash then left etcd without a quorum).
+    @Test func aFollowerCutOffLongEnoughToFillTheInflightWindowCatchesUp() {
+        var harness = RaftHarness(count: 3) { $0.maxInflightMessages = 4 }
+        let leader = harness.electLeader()!
+        let follower = (leader + 1) % 3
+        harness.isolate(follower)
+        for value in 1...20 {
+            _ = harness.propose(value)
+            harness.run(rounds: 1)
+        }
+        #expect(harness.applied[follower].isEmpty)
+        harness.heal()
+        harness.run(rounds: 30)
+        #expect(harness.applied[follower] == Array(1...20))
+    }
+
     @Test func deposedLeadersUncommittedEntriesAreOverwritten() {
         var harness = RaftHarness(count: 3)
         let old = harness.electLeader()!

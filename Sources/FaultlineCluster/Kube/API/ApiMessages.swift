@@ -11,12 +11,15 @@ public enum ApiServerBound: Sendable, CustomStringConvertible {
     case probe(probeID: UInt64, HealthCheckMode)
     /// The client closed the connection: its watches end, late answers are dropped.
     case close(connection: UInt64)
+    /// An HTTP/2 PING frame: the client's connection health check (answered with `.pong`).
+    case ping(connection: UInt64)
 
     public var traceDigest: UInt64 {
         switch self {
         case .request(let connection, let request): return mixHash(mixHash(0x101, connection), request.traceDigest)
         case .probe(let id, let mode): return mixHash(mixHash(0x102, id), stableHash(mode.path ?? "tcp"))
         case .close(let connection): return mixHash(0x103, connection)
+        case .ping(let connection): return mixHash(0x104, connection)
         }
     }
 
@@ -26,6 +29,7 @@ public enum ApiServerBound: Sendable, CustomStringConvertible {
             return "api \(request.verb.rawValue) \(request.resource.rawValue)\(request.subresource.map { "/\($0.rawValue)" } ?? "") \(request.namespace)/\(request.name) #\(request.id & 0xffff_ffff) conn \(connection & 0xffff_ffff)"
         case .probe(let id, let mode): return "probe #\(id) \(mode.path ?? "tcp")"
         case .close(let connection): return "close conn \(connection & 0xffff_ffff)"
+        case .ping(let connection): return "ping conn \(connection & 0xffff_ffff)"
         }
     }
 }
@@ -43,11 +47,13 @@ public enum ApiClientBound: Sendable, CustomStringConvertible {
     /// The connection was reset or refused (the load balancer had no backend, or the backend is gone):
     /// everything pending on it fails.
     case reset(connection: UInt64)
+    /// The answer to a `.ping` (an HTTP/2 PING ack).
+    case pong(connection: UInt64)
 
     public var connection: UInt64? {
         switch self {
         case .response(let connection, _, _), .watchEvents(let connection, _, _, _), .watchEnded(let connection, _, _, _),
-             .reset(let connection):
+             .reset(let connection), .pong(let connection):
             return connection
         case .probeResult: return nil
         }
@@ -62,6 +68,7 @@ public enum ApiClientBound: Sendable, CustomStringConvertible {
             return mixHash(mixHash(mixHash(mixHash(0x113, connection), id), UInt64(sequence)), UInt64(status.code.rawValue))
         case .probeResult(let id, let healthy): return mixHash(mixHash(0x114, id), healthy ? 1 : 0)
         case .reset(let connection): return mixHash(0x115, connection)
+        case .pong(let connection): return mixHash(0x116, connection)
         }
     }
 
@@ -78,6 +85,7 @@ public enum ApiClientBound: Sendable, CustomStringConvertible {
         case .watchEnded(_, let id, _, let status): return "watch #\(id & 0xffff_ffff) ended: \(status)"
         case .probeResult(let id, let healthy): return "probe #\(id) \(healthy ? "ok" : "failed")"
         case .reset(let connection): return "reset conn \(connection & 0xffff_ffff)"
+        case .pong(let connection): return "pong conn \(connection & 0xffff_ffff)"
         }
     }
 }

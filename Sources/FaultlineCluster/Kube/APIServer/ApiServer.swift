@@ -141,6 +141,8 @@ public struct ApiServer: Sendable {
             handle(request, on: ConnectionKey(host: from, connection: connection), now: now, into: &output)
         case .probe(let probeID, let mode):
             probe(probeID, mode: mode, from: from, now: now, into: &output)
+        case .ping(let connection):
+            output.toClients.append((from, .pong(connection: connection)))
         case .close(let connection):
             let key = ConnectionKey(host: from, connection: connection)
             guard connections.removeValue(forKey: key) != nil else { return }

@@ -173,7 +173,7 @@ public struct AdminLogic: ProcessLogic {
         tagCounter += 1
         var request: ApiRequest
         var operation: ClientOperation
-        if random.bernoulli(0.5) {
+        if random.bernoulli(1 - ApiLoad.writeFraction) {
             request = ApiRequest(id: 0, user: user, verb: .get, resource: .leases, namespace: Self.loadNamespace, name: name)
             operation = ClientOperation(client: index, kind: .get, key: name, value: "", ok: true, called: view.now, returned: nil)
         } else {

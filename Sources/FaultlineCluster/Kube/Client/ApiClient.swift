@@ -39,6 +39,10 @@ public enum ApiClientTimer: Sendable, Hashable {
     case deadline(call: UInt64)
     /// The call's retry back-off (`retryAfterMs`) ended: send the next attempt.
     case retry(call: UInt64)
+    /// The connection's read-idle check (HTTP/2 `ReadIdleTimeout`): ping if nothing was heard.
+    case idleCheck(connection: UInt64)
+    /// The ping sent on the connection has waited `PingTimeout`.
+    case pingTimeout(connection: UInt64)
 }
 
 /// What an `ApiClient` asks its host to do or tells its owner.
@@ -76,6 +80,12 @@ public struct ApiClientConfig: Sendable, Hashable {
     /// client's body can be replayed). `ApiStatus` carries no header, so the model decides by verb:
     /// off (default), only get/list/watch are retried; on, writes too (as if every 429/5xx carried one).
     public var retryWritesOnRetryableStatus: Bool = false
+    /// client-go's HTTP/2 connection health check (`HTTP2_READ_IDLE_TIMEOUT_SECONDS`, default 30 s,
+    /// and `HTTP2_PING_TIMEOUT_SECONDS`, 15 s): after this long without a frame on the connection a
+    /// PING is sent; without its ack within `pingTimeoutMs` the connection is closed as dead. This is
+    /// what gets a watch off an apiserver whose machine died silently (no RST) within 45 s.
+    public var readIdleTimeoutMs: Int64 = 30_000
+    public var pingTimeoutMs: Int64 = 15_000
 
     public init() {}
 }
@@ -101,8 +111,11 @@ public struct ApiClientConfig: Sendable, Hashable {
 /// - A watch stream's messages carry sequence numbers from 0; a duplicate is dropped, a gap breaks the
 ///   stream (and the connection). Events that arrive before the `.watching` answer open the watch.
 ///
-/// Left out: client-side rate limiting (QPS/burst), HTTP/2 pings on idle connections (a silent
-/// connection carrying only watches is noticed only through `.reset`), watch `timeoutSeconds`.
+/// - The live connection is health-checked as client-go's HTTP/2 transport does: after
+///   `readIdleTimeoutMs` without a message on it, a `.ping`; no `.pong` within `pingTimeoutMs` kills
+///   it (its watches close with `.connectionLost`, so informers re-list through a working backend).
+///
+/// Left out: client-side rate limiting (QPS/burst), watch `timeoutSeconds`.
 ///
 /// Invariants:
 /// - Each tag passed to `send` gets exactly one `.completed` or `.failed`; a watch tag that got
@@ -140,6 +153,10 @@ public struct ApiClient: Sendable {
     public private(set) var connectionID: UInt64?
     /// Calls in flight, in `send` order (ascending `id`).
     var calls: [Call] = []
+    /// When the live connection last carried a message to this client (or was opened).
+    var lastHeardAt: SimInstant = .start
+    /// Whether a ping is outstanding on the live connection.
+    var pingOutstanding = false
 
     public init(host: HostID, endpoint: HostID, config: ApiClientConfig = ApiClientConfig()) {
         precondition(config.requestTimeoutMs > 0, "the request timeout must be positive")
@@ -165,12 +182,13 @@ public struct ApiClient: Sendable {
         request.id = nextRequestID()
         calls.append(Call(id: request.id, tag: tag, request: request))
         outputs.append(.setTimer(afterMs: config.requestTimeoutMs, .deadline(call: request.id)))
-        transmit(callIndex: calls.count - 1, into: &outputs)
+        transmit(callIndex: calls.count - 1, now: now, into: &outputs)
     }
 
     /// A message from the endpoint. Messages on other connections (an abandoned one) and answers to
     /// attempts no longer in flight are dropped.
     public mutating func receive(_ message: ApiClientBound, now: SimInstant, into outputs: inout [ApiClientOutput]) {
+        if let connection = message.connection, connection == connectionID { lastHeardAt = now }
         switch message {
         case .response(let connection, let requestID, let result):
             guard let index = callIndex(connection: connection, requestID: requestID) else { return }
@@ -206,6 +224,10 @@ public struct ApiClient: Sendable {
         case .reset(let connection):
             guard connection == connectionID else { return }
             connectionDied(sendClose: false, into: &outputs)
+        case .pong(let connection):
+            guard connection == connectionID, pingOutstanding else { return }
+            pingOutstanding = false
+            outputs.append(.setTimer(afterMs: config.readIdleTimeoutMs, .idleCheck(connection: connection)))
         case .probeResult:
             return  // health checks are the load balancer's, never a client's
         }
@@ -221,7 +243,20 @@ public struct ApiClient: Sendable {
         case .retry(let id):
             guard let index = calls.firstIndex(where: { $0.id == id }), calls[index].connection == nil else { return }
             calls[index].request.id = nextRequestID()
-            transmit(callIndex: index, into: &outputs)
+            transmit(callIndex: index, now: now, into: &outputs)
+        case .idleCheck(let connection):
+            guard connection == connectionID, !pingOutstanding else { return }
+            let idleMs = (now - lastHeardAt).nanoseconds / 1_000_000
+            if idleMs < config.readIdleTimeoutMs {
+                outputs.append(.setTimer(afterMs: config.readIdleTimeoutMs - idleMs, .idleCheck(connection: connection)))
+            } else {
+                pingOutstanding = true
+                outputs.append(.send(.ping(connection: connection), to: endpoint))
+                outputs.append(.setTimer(afterMs: config.pingTimeoutMs, .pingTimeout(connection: connection)))
+            }
+        case .pingTimeout(let connection):
+            guard connection == connectionID, pingOutstanding else { return }
+            connectionDied(sendClose: true, into: &outputs)
         }
     }
 
@@ -239,6 +274,18 @@ public struct ApiClient: Sendable {
     public mutating func restart() {
         calls.removeAll()
         connectionID = nil
+        pingOutstanding = false
+    }
+
+    /// This client belongs to a new incarnation of the process on the same host: its ids continue after
+    /// the previous incarnation's, as a restarted process opens new TCP connections. With the counters
+    /// reset, the first connection reused the dead incarnation's id, which the load balancer and the
+    /// apiserver (never told it closed, after a machine crash) still held: the old watches' events
+    /// reached the new process.
+    public mutating func continueIDs(after previous: ApiClient) {
+        precondition(previous.host == host, "ids continue only on the same host")
+        requestCounter = previous.requestCounter
+        connectionCounter = previous.connectionCounter
     }
 
     // MARK: - Internals
@@ -253,7 +300,7 @@ public struct ApiClient: Sendable {
     }
 
     /// Sends the call's current attempt on the live connection, opening one if needed.
-    mutating func transmit(callIndex index: Int, into outputs: inout [ApiClientOutput]) {
+    mutating func transmit(callIndex index: Int, now: SimInstant, into outputs: inout [ApiClientOutput]) {
         let connection: UInt64
         if let live = connectionID {
             connection = live
@@ -261,6 +308,9 @@ public struct ApiClient: Sendable {
             connectionCounter &+= 1
             connection = UInt64(UInt32(bitPattern: host.index)) << 32 | UInt64(connectionCounter)
             connectionID = connection
+            lastHeardAt = now
+            pingOutstanding = false
+            outputs.append(.setTimer(afterMs: config.readIdleTimeoutMs, .idleCheck(connection: connection)))
         }
         calls[index].connection = connection
         outputs.append(.send(.request(connection: connection, calls[index].request), to: endpoint))
@@ -312,6 +362,7 @@ public struct ApiClient: Sendable {
     mutating func connectionDied(sendClose: Bool, into outputs: inout [ApiClientOutput]) {
         guard let dead = connectionID else { return }
         connectionID = nil
+        pingOutstanding = false
         if sendClose { outputs.append(.send(.close(connection: dead), to: endpoint)) }
         var index = 0
         while index < calls.count {

@@ -93,6 +93,12 @@ public struct InformerSet: Sendable {
     }
 
     /// The process restarted: the client and every informer forget everything; call `start` again.
+    /// A new incarnation's set: request and connection ids continue after `previous`'s (see
+    /// `ApiClient.continueIDs`).
+    public mutating func continueIDs(after previous: InformerSet) {
+        client.continueIDs(after: previous.client)
+    }
+
     public mutating func restart() {
         client.restart()
         for index in informers.indices {

@@ -68,6 +68,7 @@ public struct ControllerManagerLogic: ProcessLogic {
     public mutating func started(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {}
 
     public mutating func startedLeading(_ view: ProcessView, _ informers: InformerSet, _ out: inout ProcessOutbox) {
+        nodeLifecycle.startedLeading()
         markAll(informers)
         kick(&out)
         if !gcStarted {

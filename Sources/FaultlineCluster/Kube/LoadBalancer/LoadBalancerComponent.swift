@@ -88,6 +88,13 @@ public struct LoadBalancerComponent {
                 return
             }
             sim.send(.api(message), from: host, to: backendHosts[backend])
+        case .ping(let connection):
+            // A ping rides its connection to the pinned backend (a TCP proxy forwards the frame); a
+            // connection the balancer no longer knows was reset, and the client hears so.
+            guard let backend = state.backend(of: connection) else {
+                return sim.send(.apiClient(.reset(connection: connection)), from: host, to: client)
+            }
+            sim.send(.api(message), from: host, to: backendHosts[backend])
         case .close(let connection):
             if let backend = state.backend(of: connection) { sim.send(.api(message), from: host, to: backendHosts[backend]) }
             state.connectionClosed(connection)

@@ -71,7 +71,9 @@ public struct ApiProcess<Logic: ProcessLogic> {
             incarnation += 1
             wantsExit = false
             runtimeCalls.removeAll()
+            let previous = informers
             informers = freshInformers
+            informers.continueIDs(after: previous)
             logic = freshLogic
             electorCall = nil
             informers.start(now: sim.now, into: &outputs)

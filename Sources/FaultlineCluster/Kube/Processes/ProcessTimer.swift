@@ -13,6 +13,8 @@ public enum ProcessTimer: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .informers(.client(.deadline(let call))): return mixHash(0x401, call)
         case .informers(.client(.retry(let call))): return mixHash(0x402, call)
+        case .informers(.client(.idleCheck(let connection))): return mixHash(0x406, connection)
+        case .informers(.client(.pingTimeout(let connection))): return mixHash(0x407, connection)
         case .informers(.informer(let index, .resume(let epoch))): return mixHash(mixHash(0x403, UInt64(index)), epoch)
         case .elector(let epoch): return mixHash(0x404, epoch)
         case .work(let token): return mixHash(0x405, token)
@@ -23,6 +25,8 @@ public enum ProcessTimer: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .informers(.client(.deadline(let call))): return "client-deadline #\(call)"
         case .informers(.client(.retry(let call))): return "client-retry #\(call)"
+        case .informers(.client(.idleCheck(let connection))): return "client-idle-check conn \(connection & 0xffff_ffff)"
+        case .informers(.client(.pingTimeout(let connection))): return "client-ping-timeout conn \(connection & 0xffff_ffff)"
         case .informers(.informer(let index, .resume(let epoch))): return "informer-\(index)-resume #\(epoch)"
         case .elector(let epoch): return "elector-retry #\(epoch)"
         case .work(let token): return "work #\(token)"

@@ -165,6 +165,7 @@ public struct WorkerComponent {
             observer.observe(.worker(.containerStopped(node: nodeNames[index], pod: container.podKey, uid: container.uid, exitCode: 137, reason: reason)), at: sim.now)
         }
         rules[index] = ServiceRules()
+        observer.observe(.worker(.rulesCleared(node: nodeNames[index])), at: sim.now)
         clients[index].crashed(sim)
     }
 

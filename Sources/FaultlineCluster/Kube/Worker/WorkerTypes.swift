@@ -143,6 +143,8 @@ public enum WorkerObservation {
     /// The kube-proxy process of `node` stopped (crash or kill): the node keeps its last rules, and no
     /// one updates them until a kube-proxy runs again.
     case kubeProxyStopped(node: String)
+    /// The node's Service rules are gone (its machine crashed: the netfilter tables with it).
+    case rulesCleared(node: String)
 }
 
 /// Timers of the worker processes.

@@ -126,6 +126,10 @@ public struct NodeLifecycleController: Sendable {
     /// When the controller last saw a sign of life from `node` (its probe timestamp).
     public func probeTimestamp(of node: String) -> SimInstant? { health[node]?.probe }
 
+    /// This process starts leading: its first monitor pass reports every zone that is not Normal, so
+    /// observers follow the new leader's view rather than what the previous leader reported.
+    public mutating func startedLeading() { zoneStates = [:] }
+
     /// The nodes queued for a NoExecute taint in `zone`, in release order.
     public func queuedNodes(zone: String) -> [String] { queues[zone]?.nodes ?? [] }
 
