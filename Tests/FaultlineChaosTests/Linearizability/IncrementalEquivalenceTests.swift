@@ -1,10 +1,13 @@
+import Foundation
 import FaultlineCluster
 import FaultlineSim
 import Testing
 @testable import FaultlineChaos
 
 /// The incremental linearizability checker of a run against `LinearizabilityCheck.check` over the
-/// run's whole client history (kept with `recordHistory`), on 50 seeds of three etcd scenarios,
+/// run's whole client history (kept with `recordHistory`), on seeds of three etcd scenarios (4 per
+/// scenario by default, to keep the debug suite short; `FAULTLINE_EQUIVALENCE_SEEDS=50` runs the
+/// sweep quoted in the architecture notes),
 /// shortened: the nemesis soak (crashes, partitions, pauses, stalls, clock skew), a leader crash, and
 /// the unsafe data rollback that loses acknowledged writes (violations). Each run's history is also
 /// checked again with one read mutated (never written, overwritten), so violations are compared on
@@ -19,11 +22,17 @@ import Testing
         return plan
     }
 
+    /// Seeds per scenario: `FAULTLINE_EQUIVALENCE_SEEDS` if set to a positive number, else 4.
+    static var seedCount: UInt64 {
+        let requested = ProcessInfo.processInfo.environment["FAULTLINE_EQUIVALENCE_SEEDS"].flatMap { UInt64($0) } ?? 0
+        return requested > 0 ? requested : 4
+    }
+
     @Test(arguments: ["etcd-nemesis-soak", "etcd-leader-crash", "unsafe/etcd-data-rollback"])
     func incrementalVerdictsMatchTheWholeHistory(scenario: String) throws {
         let plan = try Self.plan(scenario)
         var compared = 0, violations = 0
-        for seed: UInt64 in 1...50 {
+        for seed: UInt64 in 1...Self.seedCount {
             let result = ChaosRunner.run(plan, seed: seed, recordHistory: true)
             let history = result.operations
             let outcome = try #require(result.invariants.first { $0.name == InvariantName.linearizable.name })
@@ -48,7 +57,8 @@ import Testing
                 if expected == .violation { violations += 1 }
             }
         }
-        #expect(compared >= 45, "\(scenario): \(compared) seeds decided")
-        #expect(violations >= 50, "\(scenario): \(violations) violations compared")
+        // Nearly every seed is decided, and the mutations give at least one violation per seed.
+        #expect(compared * 10 >= Int(Self.seedCount) * 9, "\(scenario): \(compared) seeds decided")
+        #expect(violations >= Int(Self.seedCount), "\(scenario): \(violations) violations compared")
     }
 }
