@@ -18,6 +18,8 @@ import Testing
             "killed-sweep [faults.0.duration=4s & workload.etcdClients.thinkTime=50ms]", "killed-sweep [faults.0.duration=4s & workload.etcdClients.thinkTime=80ms]",
         ])
         #expect(variants.allSatisfy { $0.last == "2" })
+        // Runs name the file itself; the overrides live in run_parameters.
+        #expect(try KilledRunTests.query(db, "SELECT DISTINCT scenario_path FROM runs") == [[scenario]])
         let parameters = try KilledRunTests.query(db, "SELECT path, value FROM run_parameters WHERE run_id = 3 ORDER BY position")
         #expect(parameters == [["faults.0.duration", "2s"], ["workload.etcdClients.thinkTime", "80ms"]])
         // A variant's run replays with --set: same trace hash.

@@ -40,7 +40,7 @@ public struct ScenarioOverrideError: Error, CustomStringConvertible, Sendable {
 ///
 /// Invariants: only a number or duration replaces a number or duration (or fills a field the parent
 /// mapping lacks; the loader then checks the field name); the rest of the document is unchanged; the
-/// loader names the file `PATH (with --set ...)` in its diagnostics.
+/// loader names the file `PATH (with --set ...)` in its diagnostics, and the plan's `path` is `PATH`.
 public enum ScenarioOverrides {
     /// The plan of `path` with `overrides` applied (none: the file as it is).
     public static func plan(path: String, overrides: [ScenarioOverride]) throws -> RunPlan {
@@ -49,7 +49,9 @@ public enum ScenarioOverrides {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let applied = try apply(overrides, to: text)
         let label = path + " (with " + overrides.map { "--set \($0.path)=\($0.value)" }.joined(separator: " ") + ")"
-        return try ScenarioLoader.plan(yaml: applied, file: label)
+        var plan = try ScenarioLoader.plan(yaml: applied, file: label)
+        plan.path = path  // runs name the file itself (reproduce commands add the overrides)
+        return plan
     }
 
     /// `text` with every override applied, as YAML.

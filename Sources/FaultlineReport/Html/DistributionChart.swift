@@ -37,8 +37,7 @@ enum DistributionChart {
         parts.append(Svg.line(x1: left, y1: plotBottom, x2: width - right, y2: plotBottom, stroke: "#57606a"))
         parts.append(Svg.text(x: left - 4, y: top + 8, "\(Int(peak))", anchor: "end", size: 10))
         parts.append(Svg.text(x: left - 4, y: plotBottom, "0", anchor: "end", size: 10))
-        parts.append(Svg.text(x: width - right + 4, y: top + 8, "100%", size: 10))
-        parts.append(Svg.text(x: 8, y: height - 6, "seeds per bin (bars), cumulative share (line); \(sorted.count) samples", size: 10))
+        parts.append(Svg.text(x: width - right + 4, y: top + 4, "100%", size: 10))
         let binWidth = domainHigh / Double(bins)
         for (index, count) in counts.enumerated() where count > 0 {
             let low = Double(index) * binWidth
@@ -58,8 +57,12 @@ enum DistributionChart {
             let mx = x(marker.1)
             parts.append(Svg.line(x1: mx, y1: top, x2: mx, y2: plotBottom, stroke: marker.2, width: 1.3, cssClass: "pct-marker",
                                   title: "\(marker.0) \(Num.seconds(marker.1))").replacingOccurrences(of: "<line class=\"pct-marker\"", with: "<line class=\"pct-marker\" data-p=\"\(marker.0)\""))
-            parts.append(Svg.text(x: mx + 2, y: top + 10 + Double(index) * 11, "\(marker.0) \(Num.seconds(marker.1))", size: 10, fill: marker.2))
+            let rightHalf = mx > (left + width - right) / 2
+            parts.append(Svg.text(x: rightHalf ? mx - 2 : mx + 2, y: top + 10 + Double(index) * 11, marker.0, anchor: rightHalf ? "end" : "start",
+                                  size: 10, fill: marker.2))
         }
+        let values = markers.map { "\($0.0) \(Num.seconds($0.1))" }.joined(separator: " · ")
+        parts.append(Svg.text(x: 8, y: height - 6, "\(sorted.count) samples: \(values)", size: 10))
         if let bound {
             let bx = x(bound)
             parts.append(Svg.line(x1: bx, y1: top - 4, x2: bx, y2: plotBottom, stroke: "#cf222e", width: 2, dash: "6 3", cssClass: "bound-marker",

@@ -6,7 +6,7 @@ import Foundation
 /// Invariants: element classes are the page's test contract: `lane` (one `g` per lane, `data-host`),
 /// `fault-bar`, `role-bar`, `lane-point`, `recovery-marker`, `violation-marker`.
 enum TimelineChart {
-    static let left = 130.0, width = 1240.0, laneHeight = 30.0, top = 26.0
+    static let left = 130.0, width = 1240.0, laneHeight = 38.0, top = 26.0
     static let maximumLabels = 24
 
     static func svg(_ record: RunRecord, lanes: [HostLane]) -> String {
@@ -32,7 +32,7 @@ enum TimelineChart {
                     group.append(Svg.rect(x: x, y: y + 3, width: w, height: 12, fill: span.kind.color, cssClass: "fault-bar",
                                           title: span.label + window, extra: " data-state=\"\(span.kind.rawValue)\""))
                 } else {
-                    group.append(Svg.rect(x: x, y: y + 17, width: w, height: 7, fill: span.kind.color, cssClass: "role-bar",
+                    group.append(Svg.rect(x: x, y: y + 17 + 6 * Double(roleRow(span.kind)), width: w, height: 5, fill: span.kind.color, cssClass: "role-bar",
                                           title: span.label + window, extra: " data-role=\"\(span.kind.rawValue)\""))
                 }
             }
@@ -61,6 +61,16 @@ enum TimelineChart {
         }
         return Svg.document(width: width, height: max(height, top + 30), label: "timeline of \(record.scenario) seed \(record.seed)",
                             cssClass: "timeline", parts)
+    }
+
+    /// Roles get a thin row each under the fault bar, so a leader that also holds a Lease shows both.
+    static func roleRow(_ kind: SpanKind) -> Int {
+        switch kind {
+        case .leader: 0
+        case .leaseHolder: 1
+        case .backendDown, .notReady, .runtimeDown: 2
+        case .crashed, .paused, .partitioned, .degraded, .faulted: 0
+        }
     }
 
     struct Marker {
