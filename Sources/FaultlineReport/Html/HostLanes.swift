@@ -48,9 +48,9 @@ enum SpanKind: String, CaseIterable {
     static func forFault(_ kind: String) -> SpanKind {
         if kind == "process-pause" || kind.hasSuffix("pause") { return .paused }
         if kind.contains("partition") { return .partitioned }
-        if kind.contains("delay") || kind.contains("loss") && !kind.contains("data") { return .degraded }
-        if kind.contains("crash") || kind.contains("kill") || kind.contains("reboot") || kind.contains("stop")
-            || kind.hasPrefix("data-") || kind.contains("-down") { return .crashed }
+        if kind.contains("delay") || kind.contains("loss") && !kind.contains("data-") { return .degraded }
+        if kind.contains("crash") || kind.contains("kill") || kind.contains("reboot") || kind.contains("restart") || kind.contains("stop")
+            || kind.contains("data-") || kind.contains("-down") { return .crashed }
         return .faulted
     }
 }

@@ -8,8 +8,12 @@ import Foundation
 enum WhatIfChart {
     static let width = 460.0, height = 220.0, left = 50.0, right = 16.0, top = 18.0, bottom = 50.0
 
+    /// A variant's label under the x axis: its values (`500ms`) when one field varies, else the
+    /// fields' last components with their values (`election-timeout=500ms heartbeat-interval=50ms`).
     static func label(_ sweep: SweepData) -> String {
-        sweep.parameters.isEmpty ? "as in the file" : sweep.parameters.map { "\(lastComponent($0.path))=\($0.value)" }.joined(separator: " ")
+        if sweep.parameters.isEmpty { return "as in the file" }
+        if sweep.parameters.count == 1 { return sweep.parameters[0].value }
+        return sweep.parameters.map { "\(lastComponent($0.path))=\($0.value)" }.joined(separator: " ")
     }
 
     static func lastComponent(_ path: String) -> String { String(path.split(separator: ".").last ?? Substring(path)) }

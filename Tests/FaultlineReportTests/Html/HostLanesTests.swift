@@ -37,8 +37,12 @@ import Testing
         #expect(SpanKind.forFault("process-pause") == .paused)
         #expect(SpanKind.forFault("network-partition") == .partitioned)
         #expect(SpanKind.forFault("network-delay") == .degraded)
-        #expect(SpanKind.forFault("packet-loss") == .degraded)
-        #expect(SpanKind.forFault("data-loss") == .crashed)
-        #expect(SpanKind.forFault("clock-skew") == .faulted)
+        #expect(SpanKind.forFault("network-loss") == .degraded)
+        #expect(SpanKind.forFault("etcd-data-loss") == .crashed)
+        #expect(SpanKind.forFault("etcd-data-rollback") == .crashed)
+        #expect(SpanKind.forFault("node-restart") == .crashed)
+        #expect(SpanKind.forFault("kubelet-service-kill") == .crashed)
+        #expect(SpanKind.forFault("fsync-stall") == .faulted)
+        #expect(SpanKind.forFault("time-skew") == .faulted)
     }
 }

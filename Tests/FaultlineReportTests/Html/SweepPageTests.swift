@@ -69,8 +69,8 @@ import Testing
         #expect(PageFixtures.count("class=\"whatif-p50\"", in: page) == 2)
         #expect(PageFixtures.count("class=\"whatif-p99\"", in: page) == 2)
         #expect(PageFixtures.count("class=\"whatif-fail\"", in: page) == 2)
-        #expect(page.contains("election-timeout=500ms: p99 0.900 s"))
-        #expect(page.contains("election-timeout=500ms: 2 of 5 runs fail"))
+        #expect(page.contains("<title>500ms: p99 0.900 s</title>"))
+        #expect(page.contains("<title>500ms: 2 of 5 runs fail</title>"))
         #expect(page.range(of: "=500ms]</h2>")!.lowerBound < page.range(of: "=2000ms]</h2>")!.lowerBound)
         #expect(PageFixtures.unbalancedTag(page) == nil)
     }
