@@ -83,7 +83,7 @@ import Testing
         return Rendering(dom: dom, log: log, counts: counts, screenshotBytes: bytes)
     }
 
-    @Test(.timeLimit(.minutes(1))) func runAndSweepPagesRenderInHeadlessChromium() async throws {
+    @Test(.timeLimit(.minutes(1))) func runAndSweepPagesRenderInHeadlessChromium() throws {
         let browser = try #require(Self.browser(), "no chromium on PATH: install Debian's chromium (apt-get install -y chromium; .ci/run does) or set FAULTLINE_BROWSER")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("faultline-browser-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -96,10 +96,18 @@ import Testing
                                  parameters: [.init(path: "cluster.etcd.election-timeout", value: "2000ms")]),
         ]
         let sweepPage = SweepPage.render(title: "Faultline sweep: s", sweeps: sweeps, bounds: ["etcd.leader-elected": 5])
-        // Both pages at once: each browser start is most of the time.
-        async let run = Task.detached { try Self.render(runPage, name: "run", browser: browser, in: folder) }.value
-        async let sweep = Task.detached { try Self.render(sweepPage, name: "sweep", browser: browser, in: folder) }.value
-        let (runRendering, sweepRendering) = try await (run, sweep)
+        // Both pages at once (each browser start is most of the time), on GCD threads: blocking the
+        // Swift concurrency pool would wait for every other test to yield a thread first.
+        let renderings = RenderingBox()
+        let group = DispatchGroup()
+        for (name, page) in [("run", runPage), ("sweep", sweepPage)] {
+            DispatchQueue.global().async(group: group) {
+                renderings.set(name, Result { try Self.render(page, name: name, browser: browser, in: folder) })
+            }
+        }
+        group.wait()
+        let runRendering = try renderings.get("run")
+        let sweepRendering = try renderings.get("sweep")
         for (name, rendering) in [("run", runRendering), ("sweep", sweepRendering)] {
             #expect(!rendering.counts.isEmpty, "\(name): the browser did not run the page (no probe output); log: \(rendering.log.suffix(2_000))")
             let console = rendering.log.split(separator: "\n").filter { $0.contains(":CONSOLE") }
@@ -121,6 +129,24 @@ import Testing
         #expect(sweepCounts["pct-marker"] == 8)
         #expect(sweepCounts["bound-marker"] == 2)
         #expect(sweepCounts["whatif-p50"] == 2 && sweepCounts["whatif-p99"] == 2 && sweepCounts["whatif-fail"] == 2)
+    }
+}
+
+/// The two renderings, written from two threads.
+final class RenderingBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [String: Result<BrowserTests.Rendering, any Error>] = [:]
+
+    func set(_ name: String, _ result: Result<BrowserTests.Rendering, any Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        results[name] = result
+    }
+
+    func get(_ name: String) throws -> BrowserTests.Rendering {
+        lock.lock()
+        defer { lock.unlock() }
+        return try results[name]!.get()
     }
 }
 
