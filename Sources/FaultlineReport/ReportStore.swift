@@ -230,5 +230,15 @@ public final class ReportStore: @unchecked Sendable {
             try db.execute(sql: "INSERT INTO traffic VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            arguments: [runID, second.second, second.service, second.sent, second.served, second.refused, second.deadPod, second.timedOut])
         }
+        for second in record.clientSeconds {
+            try db.execute(sql: "INSERT INTO client_seconds VALUES (?, ?, ?, ?)", arguments: [runID, second.second, second.ok, second.unknown])
+        }
+        for sample in record.latencySamples {
+            try db.execute(sql: "INSERT INTO latency_samples VALUES (?, ?, ?, ?, ?)",
+                           arguments: [runID, sample.calledAt, sample.client, sample.op, sample.latencyMs])
+        }
+        for (position, parameter) in record.parameters.enumerated() {
+            try db.execute(sql: "INSERT INTO run_parameters VALUES (?, ?, ?, ?)", arguments: [runID, position, parameter.path, parameter.value])
+        }
     }
 }

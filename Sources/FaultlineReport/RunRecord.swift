@@ -62,6 +62,12 @@ public struct RunRecord: Sendable, Equatable {
         public var sent: Int { served + refused + deadPod + timedOut }
     }
     public var traffic: [TrafficSecond] = []
+    /// The etcd clients' answered and unknown requests per second (runs with etcd clients only).
+    public var clientSeconds: [ClientSecond] = []
+    /// At most `ClientLoadSeries.maximumSamples` request latencies, spread over the run.
+    public var latencySamples: [LatencySample] = []
+    /// Scenario fields overridden for this run (`sweep --vary`, `run --set`), in the order given.
+    public var parameters: [RunParameter] = []
 
     public init(scenario: String, scenarioPath: String, seed: UInt64, version: String, traceHash: String, events: Int,
                 simulatedSeconds: Double, wallSeconds: Double, verdict: String, invariants: [Invariant] = [],
@@ -99,6 +105,8 @@ public struct RunRecord: Sendable, Equatable {
         traffic = result.traffic.map {
             TrafficSecond(second: $0.second, service: $0.service, served: $0.served, refused: $0.refused, deadPod: $0.deadPod, timedOut: $0.timedOut)
         }
+        clientSeconds = result.clientSeconds
+        latencySamples = result.latencySamples
     }
 }
 

@@ -153,6 +153,46 @@ enum Schema {
                     FROM ranked GROUP BY scenario, metric;
                 """)
         }
+        // What a run's page draws: the etcd clients' outcomes per second, a bounded sample of request
+        // latencies, and the scenario fields a what-if sweep overrode (`--vary`, `--set`). Reproduce
+        // commands name those overrides, so a variant's failing seed replays as it ran.
+        migrator.registerMigration("v5-client-series-parameters") { db in
+            try db.execute(sql: """
+                CREATE TABLE client_seconds (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    second INTEGER NOT NULL,
+                    ok INTEGER NOT NULL,
+                    unknown INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, second)
+                );
+                CREATE TABLE latency_samples (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    called_at REAL NOT NULL,
+                    client INTEGER NOT NULL,
+                    op TEXT NOT NULL,
+                    latency_ms REAL
+                );
+                CREATE INDEX latency_samples_by_run ON latency_samples(run_id);
+                CREATE TABLE run_parameters (
+                    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    path TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    PRIMARY KEY (run_id, position)
+                );
+                DROP VIEW failing_runs;
+                CREATE VIEW failing_runs AS
+                    SELECT id AS run_id, scenario, scenario_path, printf('%llu', seed) AS seed, version, verdict, trace_hash,
+                           'faultline run '
+                           || (CASE WHEN scenario_path <> '' AND scenario_path NOT GLOB '*[^A-Za-z0-9_./:,+@%-]*' THEN scenario_path
+                                    ELSE '''' || replace(scenario_path, '''', '''\\''''') || '''' END)
+                           || ' --seed ' || printf('%llu', seed)
+                           || COALESCE((SELECT group_concat(part, '') FROM
+                                          (SELECT ' --set ' || p.path || '=' || p.value AS part FROM run_parameters p
+                                           WHERE p.run_id = runs.id ORDER BY p.position)), '') AS reproduce
+                    FROM runs WHERE verdict <> 'pass';
+                """)
+        }
         return migrator
     }
 }

@@ -13,7 +13,7 @@ struct Faultline: ParsableCommand {
         abstract: "Deterministic chaos and high-availability tester for Kubernetes-style clusters.",
         version: version,
         subcommands: [RunCommand.self, SweepCommand.self, ReplayCommand.self, CheckCommand.self, ReportCommand.self,
-                      ValidateCommand.self, ListCommand.self, EngineSelfTest.self]
+                      ValidateCommand.self, ListCommand.self, CheckHistoryCommand.self, EngineSelfTest.self]
     )
 
     /// ArgumentParser's `main`, plus one step before exiting: standard output is flushed and checked,

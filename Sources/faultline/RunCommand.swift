@@ -20,17 +20,25 @@ struct RunCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Output format: text or json.") var format: Format = .text
     @Option(help: "Write the etcd client history as JSON lines to this file (- for standard output).") var history: String?
+    @Option(help: "Write the run's page (timeline, client load, counterexample) as self-contained HTML to this file.") var html: String?
+    @Option(name: .customLong("set"), help: "Override a number or duration field of the scenario by its path under spec, e.g. --set cluster.etcd.election-timeout=500ms (repeatable; as sweep --vary records it).")
+    var overrides: [String] = []
     @OptionGroup var database: DatabaseOptions
 
     func run() throws {
-        let plan = try loadPlan(scenario)
+        let parameters = try parseOverrides(overrides)
+        let plan = try loadPlan(scenario, overrides: parameters)
         let store = try database.open()
         let startedAt = WallClock.timestamp()
         let wallStart = WallClock.seconds()
         let result = ChaosRunner.run(plan, seed: seed, recordHistory: history != nil)
-        let record = RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
+        var record = RunRecord(result, version: Faultline.version, wallSeconds: WallClock.seconds() - wallStart)
+        record.apply(parameters)
         if let history {
             try Output.write(HistoryExport.jsonLines(result.operations), to: history)
+        }
+        if let html {
+            try Output.write(RunPage.render(record), to: html)
         }
         let recorded = recordRuns([record], in: store, startedAt: startedAt)
         switch format {

@@ -92,7 +92,7 @@ import Testing
         }
         let before = try Self.fingerprint(path)
         let store = try ReportStore(path: path, access: .readOnly)
-        #expect(store.pendingMigrations == ["v4-quoted-reproduce-latest-runs"])
+        #expect(store.pendingMigrations == ["v4-quoted-reproduce-latest-runs", "v5-client-series-parameters"])
         #expect(try store.recoveryPercentiles().rows.isEmpty)
         #expect(try Self.fingerprint(path) == before)
     }

@@ -31,7 +31,7 @@ import Testing
     }
 
     /// Every migration, in order: `grdb_migrations` of a database this version created.
-    static let allMigrations = [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"], ["v4-quoted-reproduce-latest-runs"]]
+    static let allMigrations = [["v1"], ["v2-unsigned-seed-views"], ["v3-traffic"], ["v4-quoted-reproduce-latest-runs"], ["v5-client-series-parameters"]]
 
     static func count(_ store: ReportStore, _ table: String) throws -> Int {
         Int(try store.query("SELECT count(*) FROM \(table)").exactRows[0][0])!

@@ -26,7 +26,10 @@ import Testing
 
     /// A folder laid out like a fresh clone's root: `Reports/queries` and nothing else, plus the
     /// default database with a few runs (one failing) once `populate` is true.
-    static func cloneLikeFolder(populate: Bool = true) throws -> URL {
+    ///
+    /// With `variants`, also a what-if sweep of the tiny scenario over `faults.0.duration` (500ms,
+    /// 1000ms, 2000ms): the stand-in for the README's sweep over `cluster.etcd.election-timeout`.
+    static func cloneLikeFolder(populate: Bool = true, variants: Bool = false) throws -> URL {
         let dir = try Fixtures.folder("clone")
         let queries = dir.appendingPathComponent("Reports/queries")
         try FileManager.default.createDirectory(at: queries.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -36,7 +39,8 @@ import Testing
         let failing = dir.appendingPathComponent("failing.yaml").path
         try Fixtures.tinyScenario.replacingOccurrences(of: "within: 5s", with: "within: 1ms")
             .replacingOccurrences(of: "name: killed-sweep", with: "name: failing").write(toFile: failing, atomically: true, encoding: .utf8)
-        for arguments in [["sweep", scenario, "--seeds", "1..3", "--jobs", "1"], ["run", failing, "--seed", "5"]] {
+        let whatIf = variants ? [["sweep", scenario, "--seeds", "1..2", "--jobs", "1", "--vary", "faults.0.duration=500ms,1000ms,2000ms"]] : []
+        for arguments in [["sweep", scenario, "--seeds", "1..3", "--jobs", "1"], ["run", failing, "--seed", "5"]] + whatIf {
             let result = try CLI.run(arguments, currentDirectory: dir)
             try #require(result.status == 0 || result.status == 3, "\(arguments): \(result.stderr)")
         }
@@ -55,9 +59,13 @@ import Testing
     @Test func theDocumentedReportCommandsRunAsWritten() throws {
         let commands = try Self.documentedReportCommands()
         #expect(commands.count >= 8, "found \(commands)")
-        let dir = try Self.cloneLikeFolder()
+        let dir = try Self.cloneLikeFolder(variants: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        for command in commands {
+        for documented in commands {
+            // The tiny scenario and its what-if sweep stand in for the shipped etcd-leader-crash's.
+            let command = documented.replacingOccurrences(of: "etcd-leader-crash", with: "killed-sweep")
+                .replacingOccurrences(of: "cluster.etcd.election-timeout", with: "faults.0.duration")
+            let output = command.components(separatedBy: " --output ").dropFirst().first?.split(separator: " ").first.map(String.init)
             let script = "faultline() { \"$FAULTLINE\" \"$@\"; }; F=\"$FAULTLINE\"; \(command)"
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -72,7 +80,12 @@ import Testing
             let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 0, "\(command)\n\(stderr)")
-            #expect(stdout.split(whereSeparator: \.isNewline).count >= 2, "\(command) printed \(stdout)")
+            if let output {
+                let written = (try? Data(contentsOf: dir.appendingPathComponent(output))) ?? Data()
+                #expect(written.count > 1_000, "\(command) wrote \(written.count) bytes to \(output)")
+            } else {
+                #expect(stdout.split(whereSeparator: \.isNewline).count >= 2, "\(command) printed \(stdout)")
+            }
         }
     }
 

@@ -14,6 +14,8 @@ struct ChaosObserver: ClusterObserver {
     /// The etcd test clients' history (for `--history`), kept only when `recordHistory` asks for it.
     var operations: [ClientOperation] = []
     let recordHistory: Bool
+    /// Per-second counts and a latency sample of the etcd clients (bounded; every run).
+    var clientLoad = ClientLoadSeries()
     var checkers: [any Checker]
     /// The committed Kubernetes objects (control-plane runs only) and counts over them.
     var committed: CommittedObjects?
@@ -67,7 +69,10 @@ struct ChaosObserver: ClusterObserver {
         }
         switch observation {
         case .etcd(let etcd):
-            if recordHistory, case .operation(let operation) = etcd { operations.append(operation) }
+            if case .operation(let operation) = etcd {
+                clientLoad.observe(operation)
+                if recordHistory { operations.append(operation) }
+            }
             if let entry = TimelineEntry.etcd(etcd, at: time) { timeline.append(entry) }
         case .kube(let kube):
             if let entry = TimelineEntry.kube(kube, at: time) { timeline.append(entry) }

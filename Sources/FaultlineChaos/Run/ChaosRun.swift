@@ -122,6 +122,8 @@ struct ChaosRun {
         result.traffic = observer.workerMetrics.series.sorted
         result.invariants = observer.ledger.all
         result.operations = observer.operations
+        result.clientSeconds = observer.clientLoad.seconds
+        result.latencySamples = observer.clientLoad.samples
         return result
     }
 }

@@ -120,8 +120,13 @@ public struct RunResult: Sendable {
     public var timeline: [TimelineEntry]
     /// Service traffic per second of send time and Service (runs with traffic only).
     public var traffic: [TrafficSeries.Second] = []
-    /// Client operations recorded for the linearizability checker (written by `--history`).
+    /// Client operations recorded for the linearizability checker (written by `--history`; empty
+    /// unless the run was asked to keep its history).
     public var operations: [ClientOperation]
+    /// The etcd clients' outcomes per second of call time, and a bounded sample of their latencies
+    /// (`ClientLoadSeries`: kept for every run, whatever its length).
+    public var clientSeconds: [ClientSecond] = []
+    public var latencySamples: [LatencySample] = []
 
     public init(scenario: String, scenarioPath: String, seed: UInt64) {
         self.scenario = scenario

@@ -54,8 +54,17 @@ private final class ResultBox<Result: Sendable>: @unchecked Sendable {
     }
 }
 
-/// A one-line progress bar on standard error, redrawn in place; silent when stderr is not a terminal.
+/// A one-line progress bar on standard error, redrawn in place: seeds done, failures so far, rate and
+/// ETA. Silent when stderr is not a terminal (standard output never carries it).
 final class ProgressBar: @unchecked Sendable {
+    /// "ETA 1m05s" from the rate so far ("ETA --" before the first seed; "done" at the end).
+    static func eta(done: Int, total: Int, elapsed: Double) -> String {
+        guard done < total else { return "done" }
+        guard done > 0, elapsed > 0 else { return "ETA --" }
+        let remaining = Int((elapsed / Double(done) * Double(total - done)).rounded(.up))
+        return remaining >= 60 ? "ETA \(remaining / 60)m\(String(format: "%02d", remaining % 60))s" : "ETA \(remaining)s"
+    }
+
     private let total: Int
     private let label: String
     private let enabled: Bool
@@ -79,7 +88,7 @@ final class ProgressBar: @unchecked Sendable {
         let elapsed = WallClock.seconds() - started
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(done)/\(total)  \(failures) failing  \(String(format: "%.1f", rate)) seeds/s "
+        let line = "\r\(label) [\(bar)] \(done)/\(total)  \(failures) failing  \(String(format: "%.1f", rate)) seeds/s  \(Self.eta(done: done, total: total, elapsed: elapsed)) "
         Output.standardError(line, newline: false)
         if done == total { Output.standardError("") }
     }

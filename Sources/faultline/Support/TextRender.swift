@@ -37,7 +37,7 @@ enum TextRender {
         }
         lines.append("verdict: \(record.verdict)")
         if record.verdict != Verdict.pass.rawValue {
-            lines.append("reproduce: \(reproduceCommand(scenarioPath: scenarioPath, seed: record.seed))")
+            lines.append("reproduce: \(reproduceCommand(scenarioPath: scenarioPath, seed: record.seed))" + record.parameters.map { " --set \(shellQuoted($0.path))=\(shellQuoted($0.value))" }.joined())
         }
         return lines.joined(separator: "\n")
     }
@@ -77,7 +77,7 @@ enum TextRender {
             lines.append("failing seeds:")
             for record in failing.sorted(by: { $0.seed < $1.seed }) {
                 let broken = record.invariants.filter { !$0.holds }.map(\.name).joined(separator: ", ")
-                lines.append("  seed \(record.seed): \(record.verdict) (\(broken))  \(reproduceCommand(scenarioPath: scenarioPath, seed: record.seed))")
+                lines.append("  seed \(record.seed): \(record.verdict) (\(broken))  \(reproduceCommand(scenarioPath: scenarioPath, seed: record.seed))" + record.parameters.map { " --set \(shellQuoted($0.path))=\(shellQuoted($0.value))" }.joined())
             }
         }
         return lines.joined(separator: "\n")
