@@ -28,7 +28,7 @@ import Testing
         ("vote-twice-in-term", .voteTwiceInTerm, InvariantName.electionSafety, 1),
         ("commit-older-term-by-counting", .commitOlderTermByCounting, InvariantName.commitRule, 1),
         ("read-without-read-index", .readWithoutReadIndex, InvariantName.linearizable, 1),
-        ("watch-skips-snapshot-gap", .watchSkipsSnapshotGap, InvariantName.watchOrdered, 1),
+        ("watch-skips-snapshot-gap", .watchSkipsSnapshotGap, InvariantName.watchOrdered, 2),
         ("lease-not-extended-on-promote", .leaseNotExtendedOnPromote, InvariantName.leaseTTL, 1),
         ("ack-before-fsync", .ackBeforeFsync, InvariantName.persistBeforeSend, 1),
     ]
