@@ -5,6 +5,8 @@ public enum InvariantName {
     public static let logMatching = InvariantID("raft.log-matching", .safety, "An (index, term) pair names one entry on every member.")
     public static let leaderCompleteness = InvariantID("raft.leader-completeness", .safety, "A new leader holds every entry applied before its election.")
     public static let stateMachineSafety = InvariantID("raft.state-machine-safety", .safety, "Every member applies the same entry at an index, across crashes.")
+    public static let persistBeforeSend = InvariantID("raft.persist-before-send", .safety, "On every restart, a member's durable term, vote and log cover every vote it granted and every append it acknowledged before the crash.")
+    public static let commitRule = InvariantID("raft.commit-rule", .safety, "A leader advances its commit index by counting replicas only to an entry of its own term (Raft §5.4.2).")
     public static let linearizable = InvariantID("etcd.linearizable", .safety, "The client history of get / put / delete / cas is linearizable (checked per key).")
     public static let watchOrdered = InvariantID("etcd.watch-ordered", .safety, "Watch events are ordered, without gaps or duplicates, never going back in time, and match the committed history (needs workload.etcdWatchers).")
     public static let leaseTTL = InvariantID("etcd.lease-ttl", .safety, "No lease is revoked before the TTL its holder's last acknowledged keepalive promised (needs workload.etcdLeaseHolders).")
@@ -13,7 +15,7 @@ public enum InvariantName {
     public static let engineBounded = InvariantID("engine.bounded", .safety, "No engine queue or host limit was exceeded.")
 
     /// Safety invariants of the etcd model, in report order (checked when a scenario names none).
-    public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, linearizable]
+    public static let etcdSafety = [electionSafety, logMatching, leaderCompleteness, stateMachineSafety, persistBeforeSend, commitRule, linearizable]
 
     /// Every invariant a scenario may name, in catalog order.
     public static let all: [InvariantID] = etcdSafety + [converges, watchOrdered, leaseTTL] + controlPlaneSafety + [kubeConverges] + workerSafety + [servicesServedAfterHeal]

@@ -17,7 +17,7 @@ struct RaftSafetyCheck: Checker {
         switch etcd {
         case .ready(let member, let ready): checker.observe(member: member, ready: ready, at: time)
         case .started(let member, let durable): checker.observeRestart(member: member, durable: durable, at: time)
-        case .operation, .watch, .lease: return
+        case .raftSent, .operation, .watch, .lease: return
         }
         for violation in checker.takeViolations() where ledger.isDeclared(violation.property) {
             ledger.violate(violation.property, at: violation.time, violation.detail)
@@ -50,7 +50,7 @@ struct WatchOrderCheck: Checker {
                 ledger.violate(InvariantName.watchOrdered, at: violation.time, violation.detail)
             }
             checker.trim()
-        case .operation, .lease:
+        case .raftSent, .operation, .lease:
             break
         }
     }
@@ -81,7 +81,7 @@ struct LeaseTTLCheck: Checker {
             }
         case .lease(_, let lease):
             checker.observe(lease, at: time)
-        case .started, .operation, .watch:
+        case .started, .raftSent, .operation, .watch:
             break
         }
     }
@@ -203,6 +203,8 @@ extension CheckerSet {
         var checkers: [any Checker] = []
         let raft = RaftSafetyCheck(memberCount: plan.memberCount, checked: checked)
         if !raft.invariants.isEmpty { checkers.append(raft) }
+        if checked.contains(InvariantName.persistBeforeSend) { checkers.append(PersistBeforeSendCheck(memberCount: plan.memberCount)) }
+        if checked.contains(InvariantName.commitRule) { checkers.append(CommitRuleCheck(memberCount: plan.memberCount)) }
         if checked.contains(InvariantName.linearizable) { checkers.append(LinearizableCheck.etcd(clients: plan.workload.clients)) }
         if checked.contains(InvariantName.watchOrdered) { checkers.append(WatchOrderCheck(watchers: plan.workload.watchers, members: plan.memberCount)) }
         if checked.contains(InvariantName.leaseTTL) { checkers.append(LeaseTTLCheck()) }

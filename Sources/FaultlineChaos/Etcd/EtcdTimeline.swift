@@ -15,7 +15,7 @@ extension TimelineEntry {
         case .watch(let watcher, _, .canceled(let reason, let revision)):
             return TimelineEntry(at: time, kind: "watch-canceled", subject: "watcher-\(watcher + 1)",
                                  detail: reason == .compacted ? "compacted at \(revision)" : reason.rawValue)
-        case .ready, .operation, .lease(_, .acknowledged), .watch:
+        case .ready, .raftSent, .operation, .lease(_, .acknowledged), .watch:
             return nil
         }
     }

@@ -85,8 +85,8 @@ extension FaultKind {
                       return reading.target().map { .dataRollback($0, by: by) }
                   }, draw: nil),
         FaultKind(name: "network-partition",
-                  summary: "Cuts links: mode isolate (target), split (groups), one-way (from -> to) or bridge (from | to, the rest reach both). Messages in flight are dropped on arrival. Heals by restoring the links.",
-                  fields: ["mode", "groups", "from", "to"], read: { $0.partition() }, draw: { _, target in .partition(.isolate(target)) }, machineLevel: true),
+                  summary: "Cuts links: mode isolate (target), split (groups), one-way (from -> to), bridge (from | to, the rest reach both) or minority (target and `companions` random masters cut from the other masters; clients reach both sides). Messages in flight are dropped on arrival. Heals by restoring the links.",
+                  fields: ["mode", "groups", "from", "to", "companions"], read: { $0.partition() }, draw: { _, target in .partition(.isolate(target)) }, machineLevel: true),
         FaultKind(name: "network-delay",
                   summary: "Adds latency (uniform latency +/- jitter) to every message to or from the target. Heals by removing it.",
                   fields: ["latency", "jitter"], read: { reading in

@@ -63,7 +63,7 @@ extension FaultEffect {
              .dataRollback(let target, _), .delay(let target, _, _), .loss(let target, _), .fsyncStall(let target),
              .pause(let target), .timeSkew(let target, _, _), .containerKill(let target, _), .podKill(let target, _):
             return target
-        case .partition(.isolate(let target)):
+        case .partition(.isolate(let target)), .partition(.minority(let target, _)):
             return target
         case .partition(.split), .partition(.oneWay), .partition(.bridge):
             return nil
@@ -78,7 +78,7 @@ extension FaultTarget {
         switch self {
         case .named(let name): return [name]
         case .zone(let zone): return layout.nodeNames.indices.filter { layout.nodeZones[$0] == zone }.map { layout.nodeNames[$0] }
-        case .etcdLeader, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader, .randomWorker, .nodeRunning:
+        case .etcdLeader, .etcdFollower, .etcdNewLeader, .etcdCandidate, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader, .randomWorker, .nodeRunning:
             return nil
         }
     }

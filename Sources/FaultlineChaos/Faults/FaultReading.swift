@@ -51,7 +51,7 @@ struct FaultReading {
 
     /// Every name a fault's `target` may take besides a machine name, in the order hints list them.
     var selectorNames: [String] {
-        ["etcd-leader", "etcd-follower", "random-master"] + (layout.controlPlane ? ["scheduler-leader", "controller-manager-leader"] : [])
+        ["etcd-leader", "etcd-follower", "etcd-new-leader", "etcd-candidate", "random-master"] + (layout.controlPlane ? ["scheduler-leader", "controller-manager-leader"] : [])
             + (layout.nodeNames.isEmpty ? [] : ["random-worker", "zone:<name>", "node-running:<pod>"])
     }
 
@@ -84,6 +84,8 @@ struct FaultReading {
         switch text {
         case "etcd-leader": return .etcdLeader
         case "etcd-follower": return .etcdFollower
+        case "etcd-new-leader": return .etcdNewLeader
+        case "etcd-candidate": return .etcdCandidate
         case "scheduler-leader" where layout.controlPlane: return .schedulerLeader
         case "controller-manager-leader" where layout.controlPlane: return .controllerManagerLeader
         case "random-worker" where !layout.nodeNames.isEmpty: return .randomWorker
@@ -122,7 +124,7 @@ struct FaultReading {
             return target
         case .randomWorker, .zone, .nodeRunning:
             return target
-        case .named, .etcdLeader, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader:
+        case .named, .etcdLeader, .etcdFollower, .etcdNewLeader, .etcdCandidate, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader:
             reader.error(value("target") ?? item, path + ".target",
                          "\(kind) targets workers (a worker's name, random-worker, zone:<name> or node-running:<pod>), not \(target)")
             return nil
@@ -214,7 +216,7 @@ struct FaultReading {
     /// A partition; each mode takes its own fields (`subject` names the mode, so a field of another
     /// mode is reported as not applying).
     mutating func partition() -> FaultEffect? {
-        let mode = value("mode").flatMap { reader.choice($0, path + ".mode", ["isolate", "split", "one-way", "bridge"], what: "partition mode") } ?? "isolate"
+        let mode = value("mode").flatMap { reader.choice($0, path + ".mode", ["isolate", "split", "one-way", "bridge", "minority"], what: "partition mode") } ?? "isolate"
         switch mode {
         case "split":
             subject = "a split network-partition (it takes groups)"
@@ -238,12 +240,37 @@ struct FaultReading {
         case "one-way":
             subject = "a one-way network-partition (it takes from and to)"
             return sides(mode).map { .partition(.oneWay(from: $0.from, to: $0.to)) }
+        case "minority":
+            subject = "a minority network-partition (it takes target and companions)"
+            return minority()
         case "bridge":
             subject = "a bridge network-partition (it takes from and to)"
             return sides(mode).map { .partition(.bridge(left: $0.from, right: $0.to)) }
         default:
             subject = "an isolate network-partition (it takes target)"
             return target().map { .partition(.isolate($0)) }
+        }
+    }
+
+    /// A minority partition: `target` (a master or a master selector) and `companions` other masters
+    /// (default 0) on the minority side, so both must stay below half the masters.
+    mutating func minority() -> FaultEffect? {
+        let most = max(0, (layout.masters - 1) / 2 - 1)
+        var companions = 0
+        if let node = value("companions") {
+            guard let count = reader.int(node, path + ".companions", 0...most) else { return nil }
+            companions = count
+        }
+        guard let target = target() else { return nil }
+        switch target {
+        case .named(let name) where !layout.masterNames.contains(name):
+            reader.error(value("target") ?? item, path + ".target", "a minority partition cuts masters from masters: \(name) is not a master")
+            return nil
+        case .randomMasters, .randomWorker, .zone, .nodeRunning:
+            reader.error(value("target") ?? item, path + ".target", "a minority partition takes one master or a master selector (etcd-leader, etcd-new-leader, etcd-candidate, etcd-follower, random-master), not \(target)")
+            return nil
+        case .named, .etcdLeader, .etcdFollower, .etcdNewLeader, .etcdCandidate, .randomMaster, .schedulerLeader, .controllerManagerLeader:
+            return .partition(.minority(target, companions: companions))
         }
     }
 

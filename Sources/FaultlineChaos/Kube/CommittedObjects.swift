@@ -34,7 +34,7 @@ struct CommittedObjects {
                 appliedIndex = entry.index
                 if let command = entry.command { apply(command, into: &changes) }
             }
-        case .operation, .watch, .lease:
+        case .raftSent, .operation, .watch, .lease:
             break
         }
     }

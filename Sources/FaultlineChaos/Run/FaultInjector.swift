@@ -87,7 +87,10 @@ struct FaultInjector {
                 steps.append(.rollbackAndRestart(member: member, world.etcd.memberHosts[member], fault: index))
             }
         case .partition(let shape):
-            let (rules, description) = partition(shape, isolating: machines, sim, resolver)
+            // A minority's companions are drawn among the masters whose etcd member runs (the followers the
+            // cut-off leader keeps replicating to), then among the others.
+            let running = world.layout.masterNames.indices.filter { world.etcd.isRunning(member: $0, in: sim) }.map { world.layout.masterNames[$0] }
+            let (rules, description) = partition(shape, isolating: machines, world.layout, running: running, sim, &resolver)
             steps.append(.removeRules(rules))
             described = description
         case .delay(_, let latency, let jitter):
@@ -144,6 +147,8 @@ struct FaultInjector {
         if machines.isEmpty {
             switch target {
             case .etcdLeader: return "no etcd leader"
+            case .etcdNewLeader: return "no etcd leader elected within an election timeout"
+            case .etcdCandidate: return "no etcd member campaigning"
             case .named, .etcdFollower, .randomMaster, .randomMasters, .schedulerLeader, .controllerManagerLeader, .randomWorker, .zone, .nodeRunning:
                 return "no machine is \(target)"
             }
@@ -232,11 +237,22 @@ struct FaultInjector {
 
     /// Installs a partition (`isolating`: the isolate shape's resolved machines); returns its rules and
     /// how reports show it.
-    func partition(_ shape: PartitionShape, isolating machines: [String], _ sim: ClusterSim, _ resolver: TargetResolver) -> ([Int], String) {
-        func hostSet(_ machines: [String]) -> HostSet { HostSet(resolver.hosts(onMachines: machines, sim)) }
+    func partition(_ shape: PartitionShape, isolating machines: [String], _ layout: ClusterLayout, running: [String],
+                   _ sim: ClusterSim, _ resolver: inout TargetResolver) -> ([Int], String) {
+        let hosts = resolver
+        func hostSet(_ machines: [String]) -> HostSet { HostSet(hosts.hosts(onMachines: machines, sim)) }
         switch shape {
         case .isolate:
             return (sim.isolate(hostSet(machines)), machines.joined(separator: ","))
+        case .minority(_, let companions):
+            // The companions are drawn from the other masters (chaos.faults), then both sides are in
+            // master order; hosts on no side (clients, the load balancer, workers) reach both.
+            let others = layout.masterNames.filter { !machines.contains($0) }
+            let up = resolver.random.shuffled(others.filter(running.contains)), down = resolver.random.shuffled(others.filter { !running.contains($0) })
+            let joining = Array((up + down).prefix(companions))
+            let minority = layout.masterNames.filter { machines.contains($0) || joining.contains($0) }
+            let majority = others.filter { !joining.contains($0) }
+            return (sim.partition([hostSet(minority), hostSet(majority)]), minority.joined(separator: ",") + "|" + majority.joined(separator: ","))
         case .split(let groups):
             return (sim.partition(groups.map(hostSet)), groups.map { $0.joined(separator: ",") }.joined(separator: "|"))
         case .oneWay(let from, let to):

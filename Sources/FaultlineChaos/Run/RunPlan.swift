@@ -11,6 +11,12 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
     case etcdLeader
     /// A random member that is not the leader.
     case etcdFollower
+    /// The master whose etcd member won its election at most one election timeout ago and still leads
+    /// (a fault right after a leader change); skipped when there is none.
+    case etcdNewLeader
+    /// A master whose etcd member campaigns now (candidate, or pre-candidate with pre-vote); skipped
+    /// when none does.
+    case etcdCandidate
     /// A random master.
     case randomMaster
     /// `count` distinct random masters (e.g. quorum loss: 2 of 3).
@@ -33,6 +39,8 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
         case .named(let name): return name
         case .etcdLeader: return "etcd-leader"
         case .etcdFollower: return "etcd-follower"
+        case .etcdNewLeader: return "etcd-new-leader"
+        case .etcdCandidate: return "etcd-candidate"
         case .randomMaster: return "random-master"
         case .randomMasters(let count): return "random-masters(\(count))"
         case .schedulerLeader: return "scheduler-leader"
@@ -48,6 +56,10 @@ public enum FaultTarget: Sendable, Hashable, CustomStringConvertible {
 public enum PartitionShape: Sendable, Hashable {
     /// The target(s) cannot reach anyone and nobody reaches them.
     case isolate(FaultTarget)
+    /// The target master and `companions` other random masters are cut off from the remaining masters
+    /// (a minority: fewer than half); everything else (clients, load balancer, workers) still reaches
+    /// both sides, so a deposed leader stays reachable by the clients that use it.
+    case minority(FaultTarget, companions: Int)
     /// Groups of named hosts that cannot reach each other.
     case split([[String]])
     /// Messages from `from` to `to` are dropped; the reverse direction works.

@@ -17,6 +17,10 @@ struct TargetResolver {
             return etcdLeader(world, sim).map { [layout.masterNames[$0]] } ?? []
         case .etcdFollower:
             return etcdFollower(world, sim).map { [layout.masterNames[$0]] } ?? []
+        case .etcdNewLeader:
+            return etcdNewLeader(world, sim).map { [layout.masterNames[$0]] } ?? []
+        case .etcdCandidate:
+            return etcdCandidate(world, sim).map { [layout.masterNames[$0]] } ?? []
         case .randomMaster:
             return random.choose(from: layout.masterNames).map { [$0] } ?? []
         case .randomMasters(let count):

@@ -46,8 +46,10 @@ struct EtcdClientState {
     var random: SimRandom
     var counter: UInt32 = 0
     var outstanding: Outstanding?
-    /// The last value this client saw for each key (cas compares against it).
+    /// The last value this client saw for each key, and that value's `mod_revision` when known (0 when
+    /// not): a cas compares the revision, as the apiserver's updates do, or the value without one.
     var lastSeen: [String]
+    var lastSeenRevision: [Int64]
 
     init(index: Int, host: HostID, memberCount: Int, keys: Int, random: SimRandom) {
         self.index = index
@@ -55,6 +57,7 @@ struct EtcdClientState {
         self.endpoint = index % memberCount
         self.random = random
         self.lastSeen = Array(repeating: "", count: keys)
+        self.lastSeenRevision = Array(repeating: 0, count: keys)
     }
 
     /// Draws the next request.
@@ -66,19 +69,31 @@ struct EtcdClientState {
         // into a put so that every cas tests a value somebody wrote.
         if kind == .cas && lastSeen[keyIndex].isEmpty { kind = .put }
         let value = kind == .put || kind == .cas ? "c\(index)-\(counter)" : ""
+        // A cas is the apiserver's optimistic update: "put if the key is still at the revision I read".
+        // The history records it with the value seen at that revision: every write writes a value of its
+        // own, so "mod_revision is R" and "the value is the one written at R" hold together, and the
+        // linearizability model (a register of values) decides it exactly.
         return EtcdClientRequest(
             id: UInt64(index) << 32 | UInt64(counter), client: index, kind: kind, key: "k\(keyIndex)",
-            value: value, expected: kind == .cas ? lastSeen[keyIndex] : "")
+            value: value, expected: kind == .cas ? lastSeen[keyIndex] : "",
+            compareModRevision: kind == .cas ? lastSeenRevision[keyIndex] : 0)
     }
 
-    /// Remembers what a completed operation revealed about its key.
-    mutating func learn(_ operation: ClientOperation) {
+    /// Remembers what a completed operation revealed about its key; `modRevision` is what the member
+    /// answered (0 for an operation whose outcome is unknown).
+    mutating func learn(_ operation: ClientOperation, modRevision: Int64) {
         guard let keyIndex = Int(operation.key.dropFirst()), keyIndex < lastSeen.count else { return }
         switch operation.kind {
-        case .get: lastSeen[keyIndex] = operation.value
-        case .put: lastSeen[keyIndex] = operation.value
-        case .delete: lastSeen[keyIndex] = ""
-        case .cas: if operation.ok { lastSeen[keyIndex] = operation.value }
+        case .get, .put:
+            lastSeen[keyIndex] = operation.value
+            lastSeenRevision[keyIndex] = operation.returned == nil ? 0 : modRevision
+        case .delete:
+            lastSeen[keyIndex] = ""
+            lastSeenRevision[keyIndex] = 0
+        case .cas:
+            guard operation.ok else { return }
+            lastSeen[keyIndex] = operation.value
+            lastSeenRevision[keyIndex] = modRevision
         }
     }
 

@@ -58,6 +58,9 @@ public struct EtcdComponent {
         var establishedLeader = false
         var term: UInt64 = 0
         var leaderHint: Int?
+        var role: RaftRole = .follower
+        /// When the member took `role` in `term` (for faults aimed at a new leader or a candidate).
+        var roleSince: SimInstant = .start
     }
     var memberStatus: [MemberStatus]
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
@@ -142,8 +145,13 @@ public struct EtcdComponent {
         }
         members[index].process(into: &output, now: sim.now)
         flush(member: index, output, sim, &observer)
-        memberStatus[index] = MemberStatus(establishedLeader: members[index].isEstablishedLeader, term: members[index].term,
-                                           leaderHint: members[index].leaderHint)
+        let previous = memberStatus[index]
+        let role = members[index].role, term = members[index].term
+        var restarted = false
+        if case .started = event { restarted = true }
+        let since = role == previous.role && term == previous.term && !restarted ? previous.roleSince : sim.now
+        memberStatus[index] = MemberStatus(establishedLeader: members[index].isEstablishedLeader, term: term,
+                                           leaderHint: members[index].leaderHint, role: role, roleSince: since)
         output.clear()
         outputBuffer = output
     }
@@ -153,6 +161,7 @@ public struct EtcdComponent {
         let host = memberHosts[index]
         if let token = output.persistToken { sim.persist(on: host, token: token) }
         for ready in output.handledReadies { observer.observe(.etcd(.ready(member: index, ready)), at: sim.now) }
+        if !output.raftMessages.isEmpty { observer.observe(.etcd(.raftSent(member: index, output.raftMessages)), at: sim.now) }
         for message in output.raftMessages {
             let target = Int(message.to.rawValue) - 1
             guard target >= 0 && target < memberHosts.count else { continue }
@@ -204,11 +213,12 @@ public struct EtcdComponent {
         case .message(_, .response(let id, let result)):
             guard var outstanding = clients[index].outstanding, outstanding.request.id == id else { return }
             switch result {
-            case .ok(let value, let succeeded):
+            case .ok(let value, let succeeded, let modRevision):
                 sim.cancelTimer(outstanding.timeout)
                 clients[index].outstanding = nil
                 let ok = outstanding.request.kind == .cas ? succeeded : true
-                complete(index, clients[index].record(outstanding, value: value, ok: ok, returned: sim.now), at: sim.now, &observer)
+                complete(index, clients[index].record(outstanding, value: value, ok: ok, returned: sim.now), modRevision: modRevision,
+                         at: sim.now, &observer)
                 scheduleNextIssue(index, sim)
             case .redirect, .unavailable:
                 var leader: Int?
@@ -231,8 +241,9 @@ public struct EtcdComponent {
         }
     }
 
-    mutating func complete<O: ClusterObserver>(_ index: Int, _ operation: ClientOperation, at time: SimInstant, _ observer: inout O) {
-        clients[index].learn(operation)
+    mutating func complete<O: ClusterObserver>(_ index: Int, _ operation: ClientOperation, modRevision: Int64 = 0, at time: SimInstant,
+                                               _ observer: inout O) {
+        clients[index].learn(operation, modRevision: modRevision)
         observer.observe(.etcd(.operation(operation)), at: time)
     }
 
@@ -249,6 +260,13 @@ public struct EtcdComponent {
     public func isRunning(member index: Int, in sim: ClusterSim) -> Bool {
         let host = memberHosts[index]
         return sim.isUp(host) && startedIncarnation[index] == sim.incarnation(of: host)
+    }
+
+    /// The member's Raft role and when it took it (in its current term and incarnation); nil when the
+    /// member is not running.
+    public func role(of index: Int, in sim: ClusterSim) -> (role: RaftRole, since: SimInstant)? {
+        guard isRunning(member: index, in: sim) else { return nil }
+        return (memberStatus[index].role, memberStatus[index].roleSince)
     }
 
     /// The member that leads with a quorum behind it: it is running, has committed an entry of its

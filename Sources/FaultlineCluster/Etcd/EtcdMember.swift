@@ -79,6 +79,8 @@ public struct EtcdMember {
     /// What has been persisted: survives crashes.
     public private(set) var durable = RaftDurableState<EtcdRequest>()
     var inflight: RaftReady<EtcdRequest>?
+    /// The held Ready's messages already left (only with the unsafe `ackBeforeFsync`).
+    var inflightMessagesSent = false
     var persistCounter: UInt64 = 0
     var incarnation: UInt64 = 0
     public private(set) var appliedIndex: UInt64 = 0
@@ -157,6 +159,7 @@ public struct EtcdMember {
     /// to a quorum and it can serve linearizable requests).
     public var isEstablishedLeader: Bool { node.isLeader && node.hasCommittedInCurrentTerm }
     public var isLeader: Bool { node.isLeader }
+    public var role: RaftRole { node.role }
     public var term: UInt64 { node.term }
     public var leaderHint: Int? { node.leader.map { Int($0.rawValue) - 1 } }
 
@@ -166,6 +169,7 @@ public struct EtcdMember {
         node = RaftNode(config: Self.config(id: id, voters: voters, flags: flags), restoring: durable,
                         random: SimRandom(seed: seed, stream: "etcd.raft.\(index).\(incarnation)"))
         inflight = nil
+        inflightMessagesSent = false
         pendingProposals.removeAll()
         pendingReads.removeAll()
         pendingKVProposals.removeAll()
@@ -419,8 +423,10 @@ public struct EtcdMember {
         case .delete:
             return .deleteRange(key: request.key, end: nil)
         case .cas:
-            return .txn(Txn(compare: [.value(key: request.key, .equal, request.expected)],
-                            success: [.put(key: request.key, value: .text(request.value))], failure: []))
+            let compare: Compare = request.compareModRevision > 0
+                ? .modRevision(key: request.key, .equal, request.compareModRevision)
+                : .value(key: request.key, .equal, request.expected)
+            return .txn(Txn(compare: [compare], success: [.put(key: request.key, value: .text(request.value))], failure: []))
         case .get:
             preconditionFailure("reads go through ReadIndex, not the log")
         }
@@ -433,7 +439,9 @@ public struct EtcdMember {
         // (In place, not a staged copy: copying the whole log per Ready made long runs quadratic.)
         durable.absorb(ready)
         inflight = nil
-        handle(ready, into: &output)
+        let messagesSent = inflightMessagesSent
+        inflightMessagesSent = false
+        handle(ready, messagesSent: messagesSent, into: &output)
     }
 
     /// Drains Readies until one needs a persist (then holds it) or none is left.
@@ -444,6 +452,11 @@ public struct EtcdMember {
             let ready = node.ready()
             if ready.needsPersist {
                 inflight = ready
+                if flags.bugs.contains(.ackBeforeFsync) {
+                    // Broken on purpose: votes and acknowledgements leave before the fsync completes.
+                    output.raftMessages.append(contentsOf: ready.messages)
+                    inflightMessagesSent = true
+                }
                 persistCounter += 1
                 output.persistToken = persistCounter
                 return
@@ -453,8 +466,8 @@ public struct EtcdMember {
         _ = now
     }
 
-    mutating func handle(_ ready: RaftReady<EtcdRequest>, into output: inout MemberOutput) {
-        output.raftMessages.append(contentsOf: ready.messages)
+    mutating func handle(_ ready: RaftReady<EtcdRequest>, messagesSent: Bool = false, into output: inout MemberOutput) {
+        if !messagesSent { output.raftMessages.append(contentsOf: ready.messages) }
         if let snapshot = ready.snapshot, snapshot.index > appliedIndex {
             store = snapshot.data
             appliedIndex = snapshot.index
@@ -520,7 +533,10 @@ public struct EtcdMember {
         guard pending.term == entry.term else {
             return .init(client: pending.client, requestID: pending.request.id, result: .unavailable(reason: "proposal overwritten"))
         }
-        return .init(client: pending.client, requestID: pending.request.id, result: .ok(value: "", succeeded: response.succeeded))
+        // A put or a successful cas leaves the key at the write's revision; a delete or a failed cas at none.
+        let wrote = response.succeeded && pending.request.kind != .delete
+        return .init(client: pending.client, requestID: pending.request.id,
+                     result: .ok(value: "", succeeded: response.succeeded, modRevision: wrote ? response.revision : 0))
     }
 
     mutating func serveReads(into output: inout MemberOutput) {
@@ -528,9 +544,9 @@ public struct EtcdMember {
         var waiting: [(index: UInt64, read: PendingRead)] = []
         for item in readsWaitingApply {
             if item.index <= appliedIndex {
-                let value = store.get(item.read.request.key)?.value.text ?? ""
+                let stored = store.get(item.read.request.key)
                 output.answers.append(.init(client: item.read.client, requestID: item.read.request.id,
-                                            result: .ok(value: value, succeeded: true)))
+                                            result: .ok(value: stored?.value.text ?? "", succeeded: true, modRevision: stored?.modRevision ?? 0)))
             } else {
                 waiting.append(item)
             }

@@ -9,13 +9,18 @@ public struct EtcdClientRequest: Sendable, Hashable {
     public var key: String
     public var value: String
     public var expected: String
+    /// For a cas: the `mod_revision` the key must still have (the apiserver's optimistic concurrency);
+    /// 0 compares the value with `expected` instead.
+    public var compareModRevision: Int64 = 0
 }
 
 /// A member's answer to a client.
 public enum EtcdClientResult: Sendable, Hashable {
     /// The operation took effect (or, for a get, read `value`; for a cas, `succeeded` says whether the
-    /// compare held).
-    case ok(value: String, succeeded: Bool)
+    /// compare held). `modRevision` is the key's `mod_revision` as the operation left or read it: the
+    /// write's revision for a put or a successful cas, the key's for a get, 0 for a missing key, a
+    /// delete or a failed cas.
+    case ok(value: String, succeeded: Bool, modRevision: Int64)
     /// This member is not the leader; `leader` is the one it knows of. Nothing took effect.
     case redirect(leader: Int)
     /// No leader known, or the proposal was definitely lost (overwritten by another term), or a read
@@ -24,7 +29,7 @@ public enum EtcdClientResult: Sendable, Hashable {
 
     var traceDigest: UInt64 {
         switch self {
-        case .ok(let value, let succeeded): return stableHash(value) ^ (succeeded ? 1 : 0)
+        case .ok(let value, let succeeded, let modRevision): return mixHash(stableHash(value) ^ (succeeded ? 1 : 0), UInt64(bitPattern: modRevision))
         case .redirect(let leader): return UInt64(leader) &+ 7
         case .unavailable(let reason): return stableHash(reason)
         }

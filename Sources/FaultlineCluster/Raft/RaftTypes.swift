@@ -144,6 +144,10 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
     /// Not Raft but etcd's lessor: a new leader does not extend leases on promotion, so keepalives that
     /// only the old leader saw are forgotten and leases are revoked before their TTL.
     public static let leaseNotExtendedOnPromote = RaftBugs(rawValue: 1 << 4)
+    /// Not Raft but the etcd server's raft loop: a member sends a Ready's messages (vote grants, append
+    /// acknowledgements) as soon as it has them, before the fsync that makes their term, vote and entries
+    /// durable completes. A crash inside that window forgets a vote or entries a leader counted.
+    public static let ackBeforeFsync = RaftBugs(rawValue: 1 << 5)
 
     /// The names used in scenario files.
     public static let byName: [(String, RaftBugs)] = [
@@ -152,6 +156,7 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
         ("read-without-read-index", .readWithoutReadIndex),
         ("watch-skips-snapshot-gap", .watchSkipsSnapshotGap),
         ("lease-not-extended-on-promote", .leaseNotExtendedOnPromote),
+        ("ack-before-fsync", .ackBeforeFsync),
     ]
 }
 

@@ -4,6 +4,9 @@ import FaultlineSim
 public enum EtcdObservation {
     /// A member's Ready was handled: what it persisted, applied and its role.
     case ready(member: Int, RaftReady<EtcdRequest>)
+    /// A member handed Raft messages to the network (after the Ready they belong to is durable, unless an
+    /// unsafe variant sends them earlier): what it promised its peers, for `raft.persist-before-send`.
+    case raftSent(member: Int, [RaftMessage<EtcdRequest>])
     /// A member (re)started from its durable state.
     case started(member: Int, durable: RaftDurableState<EtcdRequest>)
     /// A test client's operation completed (or timed out, with `returned == nil`).
