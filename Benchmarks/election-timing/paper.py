@@ -32,8 +32,8 @@ def percentile(values, q):
 def main():
     folder = sys.argv[1]
     series = {}
-    print("| timeouts | runs | measured | mean | p50 | p90 | p99 | max | paper (crash to first heartbeat) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("| timeouts | runs | measured | min | mean | p50 | p90 | p99 | max | paper (crash to first heartbeat) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for name in ORDER:
         path = os.path.join(folder, f"raft-paper-{name}.csv")
         if not os.path.exists(path):
@@ -50,10 +50,10 @@ def main():
             runs = int(open(runs_path).read().split(",")[0])
         series[name] = values
         if not values:
-            print(f"| {name} ms | {runs} | 0 | | | | | | {PAPER[name]} |")
+            print(f"| {name} ms | {runs} | 0 | | | | | | | {PAPER[name]} |")
             continue
-        ms = lambda v: f"{v * 1000:.0f} ms" if v < 10 else f"{v:.1f} s"
-        print(f"| {name} ms | {runs} | {len(values)} | {ms(sum(values) / len(values))} | {ms(percentile(values, 50))} | "
+        ms = lambda v: f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
+        print(f"| {name} ms | {runs} | {len(values)} | {ms(min(values))} | {ms(sum(values) / len(values))} | {ms(percentile(values, 50))} | "
               f"{ms(percentile(values, 90))} | {ms(percentile(values, 99))} | {ms(max(values))} | {PAPER[name]} |")
     print()
     print("Cumulative share of runs with a new leader by time t after the crash (of the runs that measured it):")
