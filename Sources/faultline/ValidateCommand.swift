@@ -20,7 +20,11 @@ struct ValidateCommand: ParsableCommand {
         for path in scenarios {
             switch readPlan(path) {
             case .success(let plan):
-                print("\(path): ok (\(plan.name): \(plan.memberCount) masters, \(plan.faults.count) scheduled fault\(plan.faults.count == 1 ? "" : "s")\(plan.nemesis == nil ? "" : ", nemesis"), \(plan.duration))")
+                // A jittered fault's window, as each seed draws its injection time in it.
+                let jittered = plan.faults.indices.filter { plan.faults[$0].jitter > .zero }.map {
+                    "; spec.faults[\($0)] at \(DurationText.format(plan.faults[$0].at)) + [0, \(DurationText.format(plan.faults[$0].jitter)))"
+                }.joined()
+                print("\(path): ok (\(plan.name): \(plan.memberCount) masters, \(plan.faults.count) scheduled fault\(plan.faults.count == 1 ? "" : "s")\(plan.nemesis == nil ? "" : ", nemesis"), \(plan.duration)\(jittered))")
             case .failure(let problem):
                 invalid += 1
                 problem.report()

@@ -37,13 +37,15 @@ extension ScenarioReader {
             // `duration` on an instantaneous kind has its own message below.
             for (key, value) in items where !["kind", "at", "duration"].contains(key) && !kind.acceptedFields.contains(key) {
                 let owners = FaultKind.all.filter { $0.acceptedFields.contains(key) }.map(\.name)
-                error(value, itemPath + "." + key, "\"\(key)\" does not apply to \(kind.name) (it applies to \(owners.joined(separator: ", ")))")
+                let hint = key == "jitter" ? "; to draw the injection time per seed, write at: {time: 30s, jitter: 100ms}" : ""
+                error(value, itemPath + "." + key, "\"\(key)\" does not apply to \(kind.name) (it applies to \(owners.joined(separator: ", ")))\(hint)")
             }
             guard let atNode = values["at"] else {
                 error(item, itemPath, "missing required field \"at\"")
                 continue
             }
-            guard let at = duration(atNode, itemPath + ".at", allowZero: true) else { continue }
+            guard let time = faultTime(atNode, itemPath + ".at") else { continue }
+            let at = time.at
             var length: SimDuration?
             if kind.instantaneous {
                 if let durationNode = values["duration"] {
@@ -54,17 +56,21 @@ extension ScenarioReader {
                 length = defaultDuration
             } else if let durationNode = values["duration"] {
                 length = duration(durationNode, itemPath + ".duration")
-                if let length, at + length > plan.duration {
-                    error(durationNode, itemPath + ".duration", "the fault would heal at \(DurationText.format(at + length)), after the run ends at \(DurationText.format(plan.duration))")
+                if let length, at + time.jitter + length > plan.duration {
+                    let when = time.jitter > .zero ? "could heal as late as" : "would heal at"
+                    error(durationNode, itemPath + ".duration", "the fault \(when) \(DurationText.format(at + time.jitter + length)), after the run ends at \(DurationText.format(plan.duration))")
                 }
             }
-            if at >= plan.duration { error(atNode, itemPath + ".at", "\(DurationText.format(at)) is not before the end of the run (\(DurationText.format(plan.duration)))") }
+            if time.latest >= plan.duration {
+                let what = time.jitter > .zero ? "at + jitter (\(DurationText.format(at + time.jitter)))" : DurationText.format(at)
+                error(atNode, itemPath + ".at", "\(what) is not before the end of the run (\(DurationText.format(plan.duration)))")
+            }
             var reading = FaultReading(reader: self, item: item, path: itemPath, values: values, layout: plan.cluster.layout, kind: kind.name)
             let effect = readKind(&reading)
             if effect != nil { reading.reportUnused(items, accepted: kind.acceptedFields) }
             self = reading.reader
             if let effect {
-                let fault = PlannedFault(effect: effect, at: at, duration: length, kindName: kind.name)
+                let fault = PlannedFault(effect: effect, at: at, duration: length, kindName: kind.name, jitter: time.jitter)
                 plan.faults.append(fault)
                 read.append(FaultOverlap.Entry(fault: fault, node: item, path: itemPath))
             }

@@ -97,12 +97,17 @@ enum FaultOverlap {
 
 extension ScenarioReader {
     /// Reports each fault (at its own position, naming the earlier one's) whose hold collides with an
-    /// earlier fault's on a machine both name statically, while both are active. Faults whose machines
-    /// are drawn at injection time are checked then (`FaultInjector` skips them).
+    /// earlier fault's on a machine both name statically, while both are active. A fault with `jitter`
+    /// counts as active from its earliest injection (`at`) to its latest heal (`at + jitter + duration`),
+    /// so no draw of any seed can make two refused holds meet. Faults whose machines are drawn at
+    /// injection time are checked then (`FaultInjector` skips them).
     mutating func reportOverlaps(_ entries: [FaultOverlap.Entry], _ plan: RunPlan) {
         let end = SimInstant.start + plan.duration
+        // A jittered fault is active, at some draw, from its earliest injection to its latest heal.
         func active(_ fault: PlannedFault) -> (from: SimInstant, to: SimInstant) {
-            (.start + fault.at, FaultSchedule.healTime(of: fault, end: end, convergenceBound: plan.convergenceBound))
+            var latest = fault
+            latest.at = fault.at + fault.jitter
+            return (.start + fault.at, FaultSchedule.healTime(of: latest, end: end, convergenceBound: plan.convergenceBound))
         }
         func text(_ fault: PlannedFault, _ machine: String) -> String {
             let span = active(fault)

@@ -40,7 +40,9 @@ struct ChaosRun {
         sim.traceSink = traceSink
         self.world = ClusterWorld(sim: sim, spec: plan.cluster, observer: ChaosObserver(plan: plan, recordHistory: recordHistory))
         self.resolver = TargetResolver(random: sim.randomStream("chaos.faults"), layout: plan.cluster.layout)
-        self.schedule = FaultSchedule(plan: plan, nemesisRandom: sim.randomStream("chaos.nemesis"))
+        let sim = self.sim
+        self.schedule = FaultSchedule(plan: plan, nemesisRandom: sim.randomStream("chaos.nemesis"),
+                                      faultRandom: { sim.randomStream("chaos.fault.\($0).jitter") })
         self.injector = FaultInjector(faults: schedule.faults, end: .start + plan.duration, convergenceBound: plan.convergenceBound)
     }
 

@@ -23,8 +23,10 @@ struct FaultSchedule {
     let faults: [PlannedFault]
     let controls: [ControlEvent]
 
-    init(plan: RunPlan, nemesisRandom: SimRandom) {
-        var planned = plan.faults
+    /// `faultRandom(i)` is the stream of the scenario's fault `i` (its position in `spec.faults`), from
+    /// which a fault with `jitter` draws its injection time; the nemesis draws from `nemesisRandom`.
+    init(plan: RunPlan, nemesisRandom: SimRandom, faultRandom: (Int) -> SimRandom) {
+        var planned = plan.faults.enumerated().map { Self.drawJitter($0.element, random: faultRandom($0.offset)) }
         if let nemesis = plan.nemesis { planned += Self.drawNemesis(nemesis, random: nemesisRandom, hasWorkers: !plan.cluster.layout.nodeNames.isEmpty) }
         planned.sort { $0.at < $1.at }
         let end = SimInstant.start + plan.duration
@@ -44,6 +46,18 @@ struct FaultSchedule {
         controls.sort { ($0.at, $0.order) < ($1.at, $1.order) }
         self.faults = planned
         self.controls = controls
+    }
+
+    /// The fault as injected in this seed: `at` moved by a uniform draw in [0, jitter) from the fault's
+    /// own stream (one draw, only when `jitter > 0`, so adding jitter to one fault never moves another),
+    /// its duration kept. Injection then lands at any phase of the members' tick and heartbeat cycles.
+    static func drawJitter(_ fault: PlannedFault, random: SimRandom) -> PlannedFault {
+        guard fault.jitter > .zero else { return fault }
+        var random = random
+        var drawn = fault
+        drawn.at = fault.at + .nanoseconds(random.uniform(0...(fault.jitter.nanoseconds - 1)))
+        drawn.jitter = .zero
+        return drawn
     }
 
     /// A fault without a duration heals when the liveness phase must start: `convergenceBound` before the end.

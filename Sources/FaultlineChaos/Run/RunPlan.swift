@@ -129,12 +129,16 @@ public struct PlannedFault: Sendable, Hashable {
     public var duration: SimDuration?
     /// The name the scenario gave the fault kind (e.g. `etcd-member-crash`), for reports.
     public var kindName: String
+    /// `at: {time: T, jitter: J}`: each seed injects at a uniform instant in [at, at + jitter), drawn
+    /// from the fault's own stream (`FaultSchedule.drawJitter`); zero: exactly at `at`.
+    public var jitter: SimDuration
 
-    public init(effect: FaultEffect, at: SimDuration, duration: SimDuration?, kindName: String? = nil) {
+    public init(effect: FaultEffect, at: SimDuration, duration: SimDuration?, kindName: String? = nil, jitter: SimDuration = .zero) {
         self.effect = effect
         self.at = at
         self.duration = duration
         self.kindName = kindName ?? effect.kindName
+        self.jitter = jitter
     }
 }
 

@@ -350,7 +350,8 @@ struct ScenarioReader {
         var controlPlane = plan.cluster.controlPlane ?? ControlPlaneSpec(masters: plan.memberCount)
         var enabled: Bool?
         var flagNodes: [(String, Node)] = []
-        for (key, value) in fields(node, path, allowed: ["masters", "workers", "etcd", "controlPlane"] + controlPlaneFields) ?? [] {
+        var raftNode: Node?
+        for (key, value) in fields(node, path, allowed: ["masters", "workers", "etcd", "raft", "controlPlane"] + controlPlaneFields) ?? [] {
             let fieldPath = path + "." + key
             switch key {
             case "masters":
@@ -368,6 +369,7 @@ struct ScenarioReader {
                 }
             case "controlPlane":
                 enabled = bool(value, fieldPath)
+            case "raft": raftNode = value
             case "kube-apiserver": readApiserverFlags(value, fieldPath, into: &controlPlane); flagNodes.append((key, value))
             case "load-balancer": readLoadBalancer(value, fieldPath, into: &controlPlane.loadBalancer); flagNodes.append((key, value))
             case "leader-election": readLeaderElection(value, fieldPath, into: &controlPlane.leaderElection); flagNodes.append((key, value))
@@ -380,6 +382,8 @@ struct ScenarioReader {
                 readEtcdFlags(value, fieldPath, into: &plan.flags)
             }
         }
+        // After etcd's flags, wherever the file puts it: it may not repeat their timings.
+        if let raftNode { readRaftSection(raftNode, path + ".raft", into: &plan.flags) }
         if enabled == true {
             controlPlane.loadBalancer.backendCount = plan.memberCount
             plan.cluster.controlPlane = controlPlane

@@ -50,6 +50,8 @@ struct EtcdClientState {
     /// not): a cas compares the revision, as the apiserver's updates do, or the value without one.
     var lastSeen: [String]
     var lastSeenRevision: [Int64]
+    /// The member that last let a request time out, avoided until `until` (`failOver`).
+    var avoided: (member: Int, until: SimInstant)?
 
     init(index: Int, host: HostID, memberCount: Int, keys: Int, random: SimRandom) {
         self.index = index
@@ -97,9 +99,24 @@ struct EtcdClientState {
         }
     }
 
-    mutating func rotateEndpoint(memberCount: Int) {
-        endpoint = (endpoint + 1) % memberCount
+    /// The request sent to `silent` timed out: like clientv3's balancer, whose picker only uses READY
+    /// connections (a connection to a silent host stays unready until gRPC's 20 s minimum connect timeout
+    /// gives up on it), move to the member after it and avoid it for `silentAvoidance`: neither rotation
+    /// nor a redirect leads back to it before then (a follower that has not yet noticed a dead leader
+    /// still names it).
+    mutating func failOver(from silent: Int, memberCount: Int, now: SimInstant) {
+        endpoint = (silent + 1) % memberCount
+        avoided = memberCount > 1 ? (silent, now + Self.silentAvoidance) : nil
     }
+
+    /// The member to avoid at `now`, if any (see `failOver`).
+    func avoiding(at now: SimInstant) -> Int? {
+        guard let avoided, now < avoided.until else { return nil }
+        return avoided.member
+    }
+
+    /// How long a member that let a request time out is avoided: gRPC's minimum connect timeout.
+    static let silentAvoidance = SimDuration.seconds(20)
 
     /// The history record of the outstanding request with the given outcome.
     func record(_ outstanding: Outstanding, value: String, ok: Bool, returned: SimInstant?) -> ClientOperation {

@@ -22,8 +22,23 @@ public struct EtcdFlags: Sendable, Hashable {
     public var checkQuorum: Bool = true
     /// Deliberately broken Raft variants, to prove the checkers can fail.
     public var bugs: RaftBugs = []
+    /// Raft timing beyond etcd's flags (a scenario's `raft:` section, for experiments such as the Raft
+    /// paper's); nil: derived from `--heartbeat-interval` and `--election-timeout` as etcd does.
+    public var raftTiming: RaftTiming?
+    /// Where each member's first tick falls after a start: `random` (the default) or `aligned`.
+    public var tickPhase: TickPhase = .random
 
     public init() {}
+
+    /// The timing members run: `raftTiming`, else etcd's (server/etcdserver/raft.go): the tick is the
+    /// heartbeat interval, `HeartbeatTick = 1`, `ElectionTick = election-timeout / heartbeat-interval`,
+    /// and raft draws the randomised timeout in [ElectionTick, 2 x ElectionTick).
+    public var timing: RaftTiming {
+        if let raftTiming { return raftTiming }
+        let electionTicks = Int(max(1, electionTimeoutMs / max(1, heartbeatIntervalMs)))
+        return RaftTiming(tickInterval: .milliseconds(max(1, heartbeatIntervalMs)), heartbeatTicks: 1,
+                          electionTicksMin: electionTicks, electionTicksMax: 2 * electionTicks)
+    }
 }
 
 /// The etcd model as one component of the cluster world: `memberCount` members (one per master) and
@@ -37,6 +52,8 @@ public struct EtcdComponent {
     public typealias ClientEvent = ComponentEvent<EtcdClientBound, EtcdTimer>
 
     public let flags: EtcdFlags
+    /// One Raft tick (`flags.timing.tickInterval`).
+    let tickInterval: SimDuration
     public let workload: ClientWorkload
     public private(set) var members: [EtcdMember]
     var clients: [EtcdClientState]
@@ -63,6 +80,12 @@ public struct EtcdComponent {
         var roleSince: SimInstant = .start
     }
     var memberStatus: [MemberStatus]
+    /// Per member, the stream that places its first Raft tick after each start (`TickPhase.random`): a
+    /// real member's tick loop starts when its process does, so members do not tick in lockstep
+    /// (ticking together, followers that draw the same election timeout campaign at the same instant
+    /// and split votes far more often than real clusters do). One draw per start, so a restarted member
+    /// lands at a new phase; no other stream is touched.
+    var tickPhases: [SimRandom]
     /// Clients stop issuing new requests after this instant (the runner quiesces before final checks).
     public var clientsStopAt: SimInstant = .distantFuture
 
@@ -71,6 +94,7 @@ public struct EtcdComponent {
         let memberCount = layout.masters
         precondition([1, 3, 5, 7].contains(memberCount), "etcd membership must be 1, 3, 5 or 7")
         self.flags = flags
+        self.tickInterval = flags.timing.tickInterval
         self.workload = workload
         self.memberHosts = layout.etcdMemberHosts.map { sim.addHost($0, storageLatency: storageLatency) }
         var clientHosts: [HostID] = []
@@ -105,6 +129,7 @@ public struct EtcdComponent {
         let voters = (0..<memberCount).map { MemberID($0 + 1) }
         self.startedIncarnation = Array(repeating: nil, count: memberCount)
         self.memberStatus = Array(repeating: MemberStatus(), count: memberCount)
+        self.tickPhases = (0..<memberCount).map { sim.randomStream("etcd.member.\($0).tick-phase") }
         self.members = (0..<memberCount).map { index in
             EtcdMember(index: index, voters: voters, flags: flags, seed: sim.seed)
         }
@@ -122,10 +147,10 @@ public struct EtcdComponent {
             members[index].restart(now: sim.now)
             startedIncarnation[index] = sim.incarnation(of: host)
             observer.observe(.etcd(.started(member: index, durable: members[index].durable)), at: sim.now)
-            sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
+            sim.setTimer(on: host, after: firstTick(member: index), .etcd(.raftTick))
         case .timer(_, .raftTick):
             members[index].tick(into: &output)
-            sim.setTimer(on: host, after: .milliseconds(flags.heartbeatIntervalMs), .etcd(.raftTick))
+            sim.setTimer(on: host, after: tickInterval, .etcd(.raftTick))
         case .timer:
             preconditionFailure("members set only raft ticks")
         case .message(_, .raft(let message)):
@@ -154,6 +179,15 @@ public struct EtcdComponent {
                                            leaderHint: members[index].leaderHint, role: role, roleSince: since)
         output.clear()
         outputBuffer = output
+    }
+
+    /// The delay from a member's start to its first tick: uniform in (0, tick] with a random phase (a
+    /// fresh draw from the member's stream at every start), exactly one tick when aligned.
+    mutating func firstTick(member index: Int) -> SimDuration {
+        switch flags.tickPhase {
+        case .random: return .nanoseconds(tickPhases[index].uniform(1...tickInterval.nanoseconds))
+        case .aligned: return tickInterval
+        }
     }
 
     /// Performs a member's outputs: persists, messages, observations, client answers.
@@ -203,7 +237,7 @@ public struct EtcdComponent {
             if outstanding.request.kind != .get {
                 complete(index, clients[index].record(outstanding, value: "", ok: false, returned: nil), at: sim.now, &observer)
             }
-            clients[index].rotateEndpoint(memberCount: memberHosts.count)
+            clients[index].failOver(from: outstanding.target, memberCount: memberHosts.count, now: sim.now)
             scheduleNextIssue(index, sim)
         case .timer(_, .clientRetry(let id)):
             guard let outstanding = clients[index].outstanding, outstanding.request.id == id else { return }
@@ -223,8 +257,15 @@ public struct EtcdComponent {
             case .redirect, .unavailable:
                 var leader: Int?
                 if case .redirect(let named) = result { leader = named }
+                // A member the client saw go silent is neither followed nor rotated to (`failOver`).
+                let avoided = clients[index].avoiding(at: sim.now)
+                if leader == avoided { leader = nil }
                 let resendTo = outstanding.refused(redirectTo: leader, endpoint: &clients[index].endpoint,
                                                    memberCount: memberHosts.count, maxRedirects: workload.maxRedirects)
+                if resendTo == nil, let avoided, clients[index].endpoint == avoided {
+                    clients[index].endpoint = (avoided + 1) % memberHosts.count
+                    outstanding.target = clients[index].endpoint
+                }
                 clients[index].outstanding = outstanding
                 if let resendTo {
                     sim.send(.etcdServer(.request(outstanding.request)), from: host, to: memberHosts[resendTo])

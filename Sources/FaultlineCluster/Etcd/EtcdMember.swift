@@ -145,10 +145,9 @@ public struct EtcdMember {
 
     static func config(id: MemberID, voters: [MemberID], flags: EtcdFlags) -> RaftConfig {
         var config = RaftConfig(id: id, voters: voters)
-        // The tick is the heartbeat interval, so the election timeout in ticks is their ratio (etcd:
-        // ElectionTick = election-timeout / heartbeat-interval, HeartbeatTick = 1).
-        config.electionTicks = Int(max(1, flags.electionTimeoutMs / max(1, flags.heartbeatIntervalMs)))
-        config.heartbeatTicks = 1
+        // etcd's: the tick is the heartbeat interval, the election timeout in ticks their ratio
+        // (`EtcdFlags.timing`); a scenario's `raft:` section may give another.
+        flags.timing.apply(to: &config)
         config.preVote = flags.preVote
         config.checkQuorum = flags.checkQuorum
         config.bugs = flags.bugs
@@ -206,7 +205,8 @@ public struct EtcdMember {
 
     func leaseTicks(ttlSeconds: Int64) -> UInt64 {
         // Rounded up and one tick more: expiry is checked on ticks, and must never come early.
-        UInt64(max(0, (ttlSeconds * 1000 + flags.heartbeatIntervalMs - 1) / max(1, flags.heartbeatIntervalMs))) + 1
+        let tickNs = flags.timing.tickInterval.nanoseconds
+        return UInt64(max(0, (ttlSeconds * 1_000_000_000 + tickNs - 1) / tickNs)) + 1
     }
 
     /// A new leader promotes its lessor: every lease gets now + TTL + one election timeout (etcd's
@@ -307,7 +307,7 @@ public struct EtcdMember {
     mutating func autoCompact() {
         guard flags.autoCompactionRetention > 0 else { return }
         ticksSinceCompactionCheck += 1
-        guard ticksSinceCompactionCheck * flags.heartbeatIntervalMs >= flags.autoCompactionIntervalMs else { return }
+        guard ticksSinceCompactionCheck * flags.timing.tickInterval.nanoseconds >= flags.autoCompactionIntervalMs * 1_000_000 else { return }
         ticksSinceCompactionCheck = 0
         let target = store.revision - flags.autoCompactionRetention
         guard node.isLeader, target > max(lastAutoCompaction, store.compactedRevision) else { return }

@@ -138,7 +138,8 @@ public struct RaftNode<Command: RaftCommand> {
     mutating func resetTimers() {
         electionElapsed = 0
         heartbeatElapsed = 0
-        randomizedElectionTimeout = config.electionTicks + random.uniform(0..<max(1, config.electionTicks))
+        let spread = (config.electionTicksMax ?? 2 * config.electionTicks) - config.electionTicks
+        randomizedElectionTimeout = config.electionTicks + (spread > 0 ? random.uniform(0..<spread) : 0)
     }
 
     mutating func becomeFollower(term newTerm: UInt64, leader newLeader: MemberID?) {

@@ -166,8 +166,11 @@ public struct RaftBugs: OptionSet, Sendable, Hashable {
 public struct RaftConfig: Sendable {
     public var id: MemberID
     public var voters: [MemberID]
-    /// Election timeout in ticks; the randomised timeout is drawn in [electionTicks, 2 x electionTicks).
+    /// Election timeout in ticks; the randomised timeout is drawn in [electionTicks, electionTicksMax).
     public var electionTicks: Int = 10
+    /// The randomised timeout's exclusive upper bound, at least `electionTicks` (equal: no randomness,
+    /// the timeout is always `electionTicks`); nil is etcd's 2 x electionTicks.
+    public var electionTicksMax: Int?
     /// Heartbeat interval in ticks.
     public var heartbeatTicks: Int = 1
     public var preVote: Bool = true

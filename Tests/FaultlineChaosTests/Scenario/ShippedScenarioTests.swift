@@ -9,7 +9,7 @@ import Testing
 
     static var shipped: [String] {
         var paths: [String] = []
-        for folder in ["Scenarios", "Scenarios/unsafe"] {
+        for folder in ["Scenarios", "Scenarios/unsafe", "Scenarios/raft-paper"] {
             let directory = root.appendingPathComponent(folder)
             let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
             paths += names.filter { $0.hasSuffix(".yaml") }.sorted().map { directory.appendingPathComponent($0).path }
