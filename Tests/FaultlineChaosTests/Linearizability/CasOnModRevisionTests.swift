@@ -43,7 +43,7 @@ import Testing
         plan.workload.thinkTime = .milliseconds(20)
         plan.faults = [PlannedFault(effect: .crash(.etcdLeader), at: .seconds(4), duration: .seconds(3))]
         plan.convergenceBound = .seconds(4)
-        let result = ChaosRunner.run(plan, seed: 3)
+        let result = ChaosRunner.run(plan, seed: 3, recordHistory: true)
         let cas = result.operations.filter { $0.kind == .cas && $0.returned != nil }
         #expect(cas.contains { $0.ok } && cas.contains { !$0.ok }, "\(cas.count) cas operations")
         let linearizable = result.invariants.first { $0.name == InvariantName.linearizable.name }
