@@ -161,16 +161,22 @@ struct KeySearch {
     var callEvent: [Int] = []
     var returnEvent: [Int?] = []
 
-    init(_ operations: [ClientOperation], maxStates: Int) {
-        self.operations = operations
-        self.maxStates = maxStates
-        // Calls and returns in time order; at equal times calls first (treated as concurrent).
+    /// Calls and returns in time order; at equal times calls first (treated as concurrent), then by
+    /// operation position. Shared with `SegmentSearch`, so both searches see the same order.
+    static func callsAndReturns(_ operations: [ClientOperation]) -> [(time: SimInstant, isCall: Bool, operation: Int)] {
         var order: [(time: SimInstant, isCall: Bool, operation: Int)] = []
         for (index, operation) in operations.enumerated() {
             order.append((operation.called, true, index))
             if let returned = operation.returned { order.append((returned, false, index)) }
         }
         order.sort { ($0.time, $0.isCall ? 0 : 1, $0.operation) < ($1.time, $1.isCall ? 0 : 1, $1.operation) }
+        return order
+    }
+
+    init(_ operations: [ClientOperation], maxStates: Int) {
+        self.operations = operations
+        self.maxStates = maxStates
+        let order = Self.callsAndReturns(operations)
         callEvent = Array(repeating: 0, count: operations.count)
         returnEvent = Array(repeating: nil, count: operations.count)
         events.append(Event(operation: -1, isCall: false, previous: -1, next: order.isEmpty ? -1 : 1))

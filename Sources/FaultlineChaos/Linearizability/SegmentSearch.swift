@@ -71,12 +71,7 @@ struct SegmentSearch {
         operations = all.map(\.operation)
         serials = all.map(\.serial)
         self.maxStates = maxStates
-        var order: [(time: SimInstant, isCall: Bool, operation: Int)] = []
-        for (index, operation) in operations.enumerated() {
-            order.append((operation.called, true, index))
-            if let returned = operation.returned { order.append((returned, false, index)) }
-        }
-        order.sort { ($0.time, $0.isCall ? 0 : 1, $0.operation) < ($1.time, $1.isCall ? 0 : 1, $1.operation) }
+        let order = KeySearch.callsAndReturns(operations)
         isKnown = operations.map { $0.returned != nil }
         ordinal = Array(repeating: 0, count: operations.count)
         callPosition = Array(repeating: 0, count: operations.count)
